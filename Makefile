@@ -1,0 +1,46 @@
+# A thin wrapper over CMake. `make run` and `make test` each do all the set-up first: missing
+# Debian packages are installed (through sudo when not root), then eddy is configured and built.
+#
+#   make run                          the main job: chaos.json against eddy-node, with the verdict
+#   make test                         every test (ctest: Criterion suites and end-to-end runs)
+#   make test SANITIZE=address,undefined   the same under ASan and UBSan (in build-address-undefined/)
+#   make bench                        the benchmark table (README records its figures)
+#   make fuzz                         every libFuzzer target for a bounded time
+#   make install PREFIX=/usr/local    eddy and eddy-node into PREFIX/bin
+
+SANITIZE ?=
+WERROR ?= ON
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+comma := ,
+BUILD ?= build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
+CMAKE_BUILD_TYPE ?= RelWithDebInfo
+
+.PHONY: all deps configure build test run install bench fuzz clean format
+
+all: build
+
+deps:
+	@./.ci/deps
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE) -DEDDY_WERROR=$(WERROR) \
+		-DEDDY_SANITIZE=$(SANITIZE) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+run: build
+	./tests/e2e/exchange.sh $(BUILD)/bin/eddy-node
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf build build-*
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
