@@ -30,9 +30,9 @@ struct io {
     struct buf log;
     struct node *node;
     int in_fd, out_fd, err_fd;
-    bool paused;      /* output above IO_OUT_HIGH: not taking lines */
-    bool eof;         /* stdin ended */
-    bool out_dead;    /* stdout gave EPIPE */
+    bool paused;   /* output above IO_OUT_HIGH: not taking lines */
+    bool eof;      /* stdin ended */
+    bool out_dead; /* stdout gave EPIPE */
     unsigned long long dropped_replies;
 };
 
@@ -203,8 +203,9 @@ int io_run(struct node *n, int in_fd, int out_fd, int err_fd)
     ev_io_stop(io.loop, &io.out_w);
     if (io.dropped_replies) {
         char line[128];
-        int k = snprintf(line, sizeof(line), "eddy-node: %llu replies dropped after stdout closed\n",
-                         io.dropped_replies);
+        int k =
+            snprintf(line, sizeof(line), "eddy-node: %llu replies dropped after stdout closed\n",
+                     io.dropped_replies);
         buf_append(&io.log, line, (size_t)k);
     }
     io_flush_log(&io);

@@ -12,11 +12,11 @@
 
 #include "node.h"
 
-#define IO_LINE_MAX (1u << 20)    /* longest input line kept: 1 MiB */
+#define IO_LINE_MAX (1u << 20)     /* longest input line kept: 1 MiB */
 #define IO_READ_CHUNK (256u << 10) /* largest single read(2) */
-#define IO_OUT_HIGH (1u << 20)    /* stop reading stdin above this much pending output */
-#define IO_OUT_LOW (256u << 10)   /* and start again below this */
-#define IO_LOG_MAX (64u << 10)    /* pending stderr bytes */
+#define IO_OUT_HIGH (1u << 20)     /* stop reading stdin above this much pending output */
+#define IO_OUT_LOW (256u << 10)    /* and start again below this */
+#define IO_LOG_MAX (64u << 10)     /* pending stderr bytes */
 
 /* Serves until end of input on in_fd, then flushes and returns the exit status (0). Returns 1
  * only if the event loop cannot be set up. */

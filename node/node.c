@@ -202,8 +202,8 @@ static void reject(struct node *n, struct buf *log, const char *line, size_t len
 {
     char q[NODE_LOG_QUOTE_MAX + 8];
     quote(q, sizeof(q), line, len);
-    node_log(log, "eddy-node: ignored input line %llu (%s): %s",
-             (unsigned long long)n->stats.lines, why, q);
+    node_log(log, "eddy-node: ignored input line %llu (%s): %s", (unsigned long long)n->stats.lines,
+             why, q);
     n->stats.rejected++;
 }
 
@@ -227,6 +227,12 @@ void node_handle_line(struct node *n, const char *line, size_t len, struct buf *
     }
     if (rc < 0) {
         snprintf(why, sizeof(why), "invalid JSON at byte %zu: %s", e.offset, e.what);
+        reject(n, log, line, len, why);
+        return;
+    }
+    if (m.trailing_at) {
+        snprintf(why, sizeof(why), "invalid JSON at byte %zu: trailing characters after the value",
+                 m.trailing_at);
         reject(n, log, line, len, why);
         return;
     }

@@ -48,6 +48,9 @@ static inline void buf_commit(struct buf *b, size_t n)
 /* Appends n bytes; 0, or -ENOBUFS (nothing appended) when len + n would exceed max. */
 int buf_append(struct buf *b, const void *p, size_t n);
 
+/* Appends formatted text (truncated at the maximum). Returns the bytes appended. */
+size_t buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Drops n bytes (<= len) from the head. */
 void buf_consume(struct buf *b, size_t n);
 

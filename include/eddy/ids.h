@@ -25,14 +25,14 @@
 
 /* The strategies, selectable at start (--ids NAME or EDDY_IDS=NAME). */
 #define EDDY_IDS_MAP(XX)                                                                           \
-    XX(EDDY, "eddy", "default: logical ms + 64 random bits per process + sequence + node id")     \
+    XX(EDDY, "eddy", "default: logical ms + 64 random bits per process + sequence + node id")      \
     XX(COUNTER, "counter", "naive: a per-process counter from 1 (integer)")                        \
     XX(TIMESTAMP, "timestamp", "naive: the wall clock in ms (integer)")                            \
     XX(NODE_COUNTER, "node-counter", "naive: node id and a per-process counter")                   \
     XX(NODE_COUNTER_TIME, "node-counter-time",                                                     \
        "naive: node id, wall clock seconds and a per-process counter")                             \
     XX(SNOWFLAKE, "snowflake",                                                                     \
-       "naive: Twitter Snowflake (ms, node index, sequence) with no backwards-clock guard")         \
+       "naive: Twitter Snowflake (ms, node index, sequence) with no backwards-clock guard")        \
     XX(RANDOM32, "random32", "naive: 32 random bits (integer)")                                    \
     XX(UUID4, "uuid4", "RFC 9562 UUIDv4 (122 random bits)")                                        \
     XX(UUID7, "uuid7", "RFC 9562 UUIDv7 (48-bit ms + 74 random bits)")
@@ -54,10 +54,10 @@ typedef int64_t ids_clock_fn(void *ctx);
 
 struct ids_opts {
     enum ids_kind kind;
-    const char *node;     /* node id as JSON string text without the quotes, escapes kept */
-    size_t node_len;      /* <= IDS_NODE_MAX */
-    uint32_t node_index;  /* position of the node in init's node_ids (Snowflake's worker id) */
-    ids_clock_fn *clock;  /* NULL: clock_gettime(CLOCK_REALTIME) */
+    const char *node;    /* node id as JSON string text without the quotes, escapes kept */
+    size_t node_len;     /* <= IDS_NODE_MAX */
+    uint32_t node_index; /* position of the node in init's node_ids (Snowflake's worker id) */
+    ids_clock_fn *clock; /* NULL: clock_gettime(CLOCK_REALTIME) */
     void *clock_ctx;
 };
 
@@ -68,17 +68,17 @@ struct ids {
     uint32_t node_index;
     ids_clock_fn *clock;
     void *clock_ctx;
-    unsigned fork_gen;     /* ids_fork_generation() when the random state was drawn */
-    uint64_t incarnation;  /* 64 random bits, fresh per process */
-    char inc_text[13];     /* incarnation in base32, cached */
-    int64_t last_ms;       /* logical (eddy) or raw (snowflake) ms of the last ID */
-    char ms_text[10];      /* last_ms in base32, cached (eddy) */
-    uint32_t seq;          /* sequence within last_ms */
-    uint64_t counter;      /* per-process counter (counter, node-counter*) */
-    uint64_t borrowed_ms;  /* ms the logical clock moved ahead of the wall clock (eddy) */
-    uint64_t rerolled;     /* times the incarnation was redrawn after exhausting T (eddy) */
-    uint8_t rnd[512];      /* getrandom(2) bytes not yet used */
-    size_t rnd_at;         /* next unused byte of rnd */
+    unsigned fork_gen;    /* ids_fork_generation() when the random state was drawn */
+    uint64_t incarnation; /* 64 random bits, fresh per process */
+    char inc_text[13];    /* incarnation in base32, cached */
+    int64_t last_ms;      /* logical (eddy) or raw (snowflake) ms of the last ID */
+    char ms_text[10];     /* last_ms in base32, cached (eddy) */
+    uint32_t seq;         /* sequence within last_ms */
+    uint64_t counter;     /* per-process counter (counter, node-counter*) */
+    uint64_t borrowed_ms; /* ms the logical clock moved ahead of the wall clock (eddy) */
+    uint64_t rerolled;    /* times the incarnation was redrawn after exhausting T (eddy) */
+    uint8_t rnd[512];     /* getrandom(2) bytes not yet used */
+    size_t rnd_at;        /* next unused byte of rnd */
 };
 
 /* Parses a strategy name. 0, or -EINVAL for an unknown name. */

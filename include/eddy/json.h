@@ -56,8 +56,7 @@ struct json_err {
  * fills *v. If `whole` is true, only whitespace may follow it. Returns the number of bytes
  * consumed (> 0, up to the end of the value), or -EBADMSG for invalid JSON and -ELOOP for nesting
  * deeper than JSON_DEPTH_MAX, with *e (if not NULL) saying where and why. */
-ssize_t json_scan(const char *text, size_t len, bool whole, struct json_val *v,
-                  struct json_err *e);
+ssize_t json_scan(const char *text, size_t len, bool whole, struct json_val *v, struct json_err *e);
 
 /* Iterator over the members of a scanned object. Zero-fill is not needed; use json_iter_init. */
 struct json_iter {

@@ -1,9 +1,9 @@
 /*
  * line.h: an incremental line framer with a maximum line length.
  *
- * The I/O shell reads straight into the framer's buffer (line_reader_space and line_reader_commit) and then
- * takes complete lines out of it as slices (line_reader_next), so a read of 64 KiB holding 900
- * messages costs one read(2) and no copies. A line longer than max_line is not buffered: its
+ * The I/O shell reads straight into the framer's buffer (line_reader_space and line_reader_commit)
+ * and then takes complete lines out of it as slices (line_reader_next), so a read of 64 KiB holding
+ * 900 messages costs one read(2) and no copies. A line longer than max_line is not buffered: its
  * bytes are dropped as they arrive and, when its newline comes, reported once as -EMSGSIZE with
  * its full length. Memory is therefore bounded by max_line + chunk whatever the peer sends.
  * Depends on: alloc. Used by: node io, sim proc.
@@ -16,14 +16,14 @@
 #include <sys/types.h>
 
 struct line_reader {
-    char *data;        /* owned, cap bytes */
-    size_t cap;        /* max_line + chunk */
-    size_t start;      /* first byte of the current (partial) line */
-    size_t scan;       /* bytes before this offset hold no newline */
-    size_t end;        /* one past the last byte read */
-    size_t max_line;   /* longest line accepted, in bytes, newline excluded */
-    bool discarding;   /* inside an oversized line */
-    size_t discarded;  /* bytes of the oversized line dropped so far */
+    char *data;            /* owned, cap bytes */
+    size_t cap;            /* max_line + chunk */
+    size_t start;          /* first byte of the current (partial) line */
+    size_t scan;           /* bytes before this offset hold no newline */
+    size_t end;            /* one past the last byte read */
+    size_t max_line;       /* longest line accepted, in bytes, newline excluded */
+    bool discarding;       /* inside an oversized line */
+    size_t discarded;      /* bytes of the oversized line dropped so far */
     unsigned long line_no; /* lines completed so far (oversized ones included) */
 };
 

@@ -32,19 +32,22 @@ enum msg_key {
 };
 
 struct msg {
-    struct json_val src;       /* JSON_NONE when absent, any type when present */
-    struct json_val dest;      /* idem */
-    struct json_val body;      /* idem; members below are filled only for an object body */
-    struct json_val env_id;    /* the envelope's "id", JSON_NONE when absent */
-    struct json_val env_extra; /* first other envelope key (the key itself), or JSON_NONE */
+    struct json_val src;              /* JSON_NONE when absent, any type when present */
+    struct json_val dest;             /* idem */
+    struct json_val body;             /* idem; members below are filled only for an object body */
+    struct json_val env_id;           /* the envelope's "id", JSON_NONE when absent */
+    struct json_val env_extra;        /* first other envelope key (the key itself), or JSON_NONE */
     struct json_val f[MSG_KEY_COUNT]; /* body values by key, JSON_NONE when absent */
     struct json_val body_extra;       /* first body key without a slot, or JSON_NONE */
     unsigned body_extra_count;        /* body keys without a slot */
+    size_t trailing_at;               /* offset of non-space bytes after the object, or 0 */
 };
 
 /* Parses line[0..len). 0 on a JSON object (even one with wrong members: see
- * msg_envelope_problem), -EBADMSG or -ELOOP (with *e set) when the line is not valid JSON, and
- * -EPROTO when it is valid JSON but not an object. */
+ * msg_envelope_problem), -EBADMSG or -ELOOP (with *e set) when the line does not start with a
+ * valid JSON value, and -EPROTO when it is valid JSON but not an object. Bytes after the object
+ * other than whitespace do not fail the parse (Maelstrom's reader ignores them too); their
+ * offset is left in m->trailing_at for the caller to judge. */
 int msg_parse(const char *line, size_t len, struct msg *m, struct json_err *e);
 
 /* Why the envelope is unusable as a Maelstrom message, or NULL if src and dest are strings, body

@@ -29,7 +29,7 @@ EDDY_NORETURN void eddy_assert_fail(const char *cond, const char *file, int line
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #define EDDY_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define EDDY_MAX(a, b) ((a) > (b) ? (a) : (b))

@@ -7,6 +7,8 @@
 #include "eddy/util.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +52,8 @@ char *buf_reserve(struct buf *b, size_t n)
 
 int buf_append(struct buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return 0;
     char *dst = buf_reserve(b, n);
     if (!dst)
         return -ENOBUFS;
@@ -69,4 +73,27 @@ void buf_consume(struct buf *b, size_t n)
 void buf_clear(struct buf *b)
 {
     b->head = b->tail = 0;
+}
+
+size_t buf_printf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return 0;
+    size_t want = (size_t)n;
+    size_t room = b->max - buf_len(b);
+    if (room == 0)
+        return 0;
+    size_t take = EDDY_MIN(want, room - 1 > 0 ? room - 1 : 0);
+    char *dst = buf_reserve(b, take + 1);
+    if (!dst)
+        return 0;
+    va_start(ap, fmt);
+    vsnprintf(dst, take + 1, fmt, ap);
+    va_end(ap);
+    buf_commit(b, take);
+    return take;
 }

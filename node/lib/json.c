@@ -232,8 +232,7 @@ static inline bool stack_is_obj(const unsigned char *st, int depth)
     return st[depth >> 3] & (1u << (depth & 7));
 }
 
-ssize_t json_scan(const char *text, size_t len, bool whole, struct json_val *v,
-                  struct json_err *e)
+ssize_t json_scan(const char *text, size_t len, bool whole, struct json_val *v, struct json_err *e)
 {
     struct scan s = {.p = text, .end = text + len, .base = text, .e = e};
     unsigned char stack[STACK_BYTES];

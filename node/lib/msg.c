@@ -12,9 +12,9 @@
 #include <string.h>
 
 static const char *const key_names[MSG_KEY_COUNT] = {
-    [MSG_TYPE] = "type",       [MSG_MSG_ID] = "msg_id",   [MSG_IN_REPLY_TO] = "in_reply_to",
-    [MSG_ECHO] = "echo",       [MSG_ID] = "id",           [MSG_CODE] = "code",
-    [MSG_TEXT] = "text",       [MSG_NODE_ID] = "node_id", [MSG_NODE_IDS] = "node_ids",
+    [MSG_TYPE] = "type", [MSG_MSG_ID] = "msg_id",   [MSG_IN_REPLY_TO] = "in_reply_to",
+    [MSG_ECHO] = "echo", [MSG_ID] = "id",           [MSG_CODE] = "code",
+    [MSG_TEXT] = "text", [MSG_NODE_ID] = "node_id", [MSG_NODE_IDS] = "node_ids",
 };
 
 const char *msg_key_name(enum msg_key k)
@@ -85,11 +85,18 @@ int msg_parse(const char *line, size_t len, struct msg *m, struct json_err *e)
 {
     struct json_val top, key, val;
     memset(m, 0, sizeof(*m));
-    ssize_t n = json_scan(line, len, true, &top, e);
+    ssize_t n = json_scan(line, len, false, &top, e);
     if (n < 0)
         return (int)n;
     if (top.type != JSON_OBJECT)
         return -EPROTO;
+    for (size_t i = (size_t)n; i < len; i++) {
+        char c = line[i];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            m->trailing_at = i;
+            break;
+        }
+    }
     struct json_iter it;
     json_iter_init(&it, &top);
     while (json_iter_next(&it, &key, &val)) {

@@ -1,0 +1,337 @@
+/*
+ * check.c: the streaming checkers of check.h.
+ *
+ * unique-ids keeps every acknowledged ID whole (idset.c) and the running lowest and highest by
+ * Clojure's compare, whose failure is what makes Maelstrom's checker say :unknown. echo compares
+ * each ok reply's echo field with the string that was sent, as JSON values. Latencies go into a
+ * log-linear histogram (32 sub-bins per power of two: quantiles within about 3%) and into
+ * CHECK_BUCKETS time buckets for the plots; a reservoir keeps a uniform sample of raw points.
+ * Depends on: idset, canon, history, json, alloc. Used by: run, report.
+ */
+#include "check.h"
+#include "canon.h"
+#include "idset.h"
+#include "eddy/alloc.h"
+#include "eddy/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void check_init(struct check *c, enum workload_kind w, double time_limit_s)
+{
+    memset(c, 0, sizeof(*c));
+    c->workload = w;
+    /* Buckets cover the time limit plus the 5 s in which the last ops may still complete. */
+    c->bucket_ns = (time_limit_s + 5.0) * 1e9 / CHECK_BUCKETS;
+    c->sample_rng = 0x853C49E6748FEA9Bull;
+    if (w == WORKLOAD_UNIQUE_IDS)
+        c->ids = idset_new();
+}
+
+void check_fini(struct check *c)
+{
+    idset_free(c->ids);
+    for (size_t i = 0; i < c->dups_len; i++)
+        free(c->dups[i].text);
+    free(c->dups);
+    free(c->dup_map);
+    free(c->dup_ops);
+    free(c->range_lo);
+    free(c->range_hi);
+    free(c->range_lo_text);
+    free(c->range_hi_text);
+    for (unsigned i = 0; i < CHECK_ECHO_ERRORS_MAX; i++)
+        free(c->echo_error_text[i]);
+    for (unsigned i = 0; i < c->exception_kinds; i++)
+        free(c->exceptions[i].example);
+}
+
+void check_invoke(struct check *c)
+{
+    c->invokes++;
+}
+
+/* ==== Latency ==== */
+
+static unsigned hist_bin(int64_t ns)
+{
+    uint64_t v = ns > 0 ? (uint64_t)ns : 0;
+    if (v < 32)
+        return (unsigned)v;
+    unsigned e = 63 - (unsigned)__builtin_clzll(v); /* >= 5 */
+    unsigned sub = (unsigned)((v >> (e - 5)) & 31);
+    unsigned bin = (e - 4) * 32 + sub;
+    return EDDY_MIN(bin, (unsigned)CHECK_HIST_BINS - 1);
+}
+
+static int64_t hist_value(unsigned bin)
+{
+    if (bin < 32)
+        return bin;
+    unsigned e = bin / 32 + 4, sub = bin % 32;
+    /* The middle of the bin. */
+    return (int64_t)(((uint64_t)(32 + sub) << (e - 5)) + ((uint64_t)1 << (e - 5)) / 2);
+}
+
+static void hist_add(struct latency_hist *h, int64_t ns)
+{
+    h->bins[hist_bin(ns)]++;
+    h->count++;
+    if (ns > h->max_ns)
+        h->max_ns = ns;
+}
+
+int64_t check_quantile(const struct latency_hist *h, double q)
+{
+    if (h->count == 0)
+        return 0;
+    uint64_t want = (uint64_t)(q * (double)(h->count - 1)) + 1, seen = 0;
+    for (unsigned b = 0; b < CHECK_HIST_BINS; b++) {
+        seen += h->bins[b];
+        if (seen >= want)
+            return EDDY_MIN(hist_value(b), h->max_ns);
+    }
+    return h->max_ns;
+}
+
+uint32_t check_bucket_quantile(const struct time_bucket *b, double q)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < 64; i++)
+        total += b->lat.bins[i];
+    if (!total)
+        return 0;
+    uint64_t want = (uint64_t)(q * (double)(total - 1)) + 1, seen = 0;
+    for (int i = 0; i < 64; i++) {
+        seen += b->lat.bins[i];
+        if (seen >= want)
+            return i == 0 ? 0 : (1u << (i - 1)) + (1u << (i - 1)) / 2;
+    }
+    return b->latency_max_us;
+}
+
+static void perf_add(struct check *c, const struct check_op *op)
+{
+    int64_t lat = op->complete_ns - op->invoke_ns;
+    hist_add(&c->lat_all, lat);
+    if (op->type == OP_OK)
+        hist_add(&c->lat_ok, lat);
+    double at = (double)op->complete_ns / c->bucket_ns;
+    unsigned k = at < 0 ? 0 : (unsigned)EDDY_MIN(at, (double)(CHECK_BUCKETS - 1));
+    struct time_bucket *b = &c->buckets[k];
+    uint64_t us = (uint64_t)(lat > 0 ? lat : 0) / 1000;
+    b->ok += op->type == OP_OK;
+    b->fail += op->type == OP_FAIL;
+    b->info += op->type == OP_INFO;
+    b->latency_sum_us += us;
+    if (us > b->latency_max_us)
+        b->latency_max_us = (uint32_t)EDDY_MIN(us, (uint64_t)UINT32_MAX);
+    unsigned lb = us ? 64 - (unsigned)__builtin_clzll(us) : 0;
+    b->lat.bins[EDDY_MIN(lb, 63u)]++;
+
+    /* Reservoir sampling (Algorithm R) with a private xorshift: a uniform sample of points. */
+    c->samples_seen++;
+    size_t slot = c->samples_len;
+    if (c->samples_len >= CHECK_SAMPLES_MAX) {
+        c->sample_rng ^= c->sample_rng << 13;
+        c->sample_rng ^= c->sample_rng >> 7;
+        c->sample_rng ^= c->sample_rng << 17;
+        slot = (size_t)(c->sample_rng % c->samples_seen);
+        if (slot >= CHECK_SAMPLES_MAX)
+            return;
+    } else {
+        c->samples_len++;
+    }
+    c->samples[slot] = (struct sample){
+        .time_ns = op->invoke_ns, .latency_ns = lat, .node = op->node, .type = op->type};
+}
+
+/* ==== Exceptions ==== */
+
+static void exception_add(struct check *c, const char *name, const char *text)
+{
+    for (unsigned i = 0; i < c->exception_kinds; i++) {
+        if (strcmp(c->exceptions[i].name, name) == 0) {
+            c->exceptions[i].count++;
+            return;
+        }
+    }
+    if (c->exception_kinds == CHECK_EXCEPTION_KINDS_MAX)
+        return;
+    unsigned i = c->exception_kinds++;
+    c->exceptions[i].name = name;
+    c->exceptions[i].count = 1;
+    c->exceptions[i].example = xstrdup(text ? text : "");
+}
+
+/* ==== unique-ids ==== */
+
+static char *value_text(const struct json_val *v)
+{
+    return xstrndup(v->p, v->len);
+}
+
+static struct dup_id *dup_lookup(struct check *c, uint64_t entry)
+{
+    if (c->dup_map_cap == 0 || c->dups_len * 2 >= c->dup_map_cap) {
+        size_t cap = c->dup_map_cap ? c->dup_map_cap * 2 : 64;
+        uint64_t *m = xcalloc(cap, sizeof(uint64_t));
+        for (size_t i = 0; i < c->dups_len; i++) {
+            size_t j = (c->dups[i].entry * 0x9E3779B97F4A7C15ull) >> 20 & (cap - 1);
+            while (m[j])
+                j = (j + 1) & (cap - 1);
+            m[j] = i + 1;
+        }
+        free(c->dup_map);
+        c->dup_map = m;
+        c->dup_map_cap = cap;
+    }
+    size_t j = (entry * 0x9E3779B97F4A7C15ull) >> 20 & (c->dup_map_cap - 1);
+    while (c->dup_map[j]) {
+        struct dup_id *d = &c->dups[c->dup_map[j] - 1];
+        if (d->entry == entry)
+            return d;
+        j = (j + 1) & (c->dup_map_cap - 1);
+    }
+    if (c->dups_len == c->dups_cap) {
+        c->dups_cap = c->dups_cap ? c->dups_cap * 2 : 64;
+        c->dups = xrealloc(c->dups, c->dups_cap * sizeof(*c->dups));
+    }
+    c->dups[c->dups_len] = (struct dup_id){.entry = entry};
+    c->dup_map[j] = ++c->dups_len;
+    return &c->dups[c->dups_len - 1];
+}
+
+static void dup_op_add(struct check *c, const struct dup_op *d)
+{
+    if (c->dup_ops_len == CHECK_DUP_OPS_MAX) {
+        c->dup_ops_dropped++;
+        return;
+    }
+    if (c->dup_ops_len == c->dup_ops_cap) {
+        c->dup_ops_cap = c->dup_ops_cap ? c->dup_ops_cap * 2 : 256;
+        c->dup_ops = xrealloc(c->dup_ops, c->dup_ops_cap * sizeof(*c->dup_ops));
+    }
+    c->dup_ops[c->dup_ops_len++] = *d;
+}
+
+static void range_set(uint8_t **enc, size_t *enc_len, char **text, const uint8_t *e, size_t n,
+                      const struct json_val *v)
+{
+    *enc = xrealloc(*enc, n ? n : 1);
+    memcpy(*enc, e, n);
+    *enc_len = n;
+    free(*text);
+    *text = value_text(v);
+}
+
+static void range_update(struct check *c, const struct json_val *v, const uint8_t *e, size_t n)
+{
+    if (!c->range_lo) {
+        range_set(&c->range_lo, &c->range_lo_len, &c->range_lo_text, e, n, v);
+        range_set(&c->range_hi, &c->range_hi_len, &c->range_hi_text, e, n, v);
+        return;
+    }
+    if (c->incomparable)
+        return;
+    int lo = canon_compare(e, n, c->range_lo, c->range_lo_len);
+    int hi = canon_compare(e, n, c->range_hi, c->range_hi_len);
+    if (lo == CANON_INCOMPARABLE || hi == CANON_INCOMPARABLE) {
+        const uint8_t *other = lo == CANON_INCOMPARABLE ? c->range_lo : c->range_hi;
+        size_t olen = lo == CANON_INCOMPARABLE ? c->range_lo_len : c->range_hi_len;
+        const char *otext = lo == CANON_INCOMPARABLE ? c->range_lo_text : c->range_hi_text;
+        c->incomparable = true;
+        snprintf(c->incomparable_why, sizeof(c->incomparable_why),
+                 "IDs %.*s (%s) and %.80s (%s) cannot be compared, so Maelstrom's checker throws "
+                 "and the result is unknown; use one JSON type for every ID",
+                 (int)EDDY_MIN(v->len, (size_t)80), v->p, canon_type_name(e, n), otext,
+                 canon_type_name(other, olen));
+        return;
+    }
+    if (lo < 0)
+        range_set(&c->range_lo, &c->range_lo_len, &c->range_lo_text, e, n, v);
+    if (hi > 0)
+        range_set(&c->range_hi, &c->range_hi_len, &c->range_hi_text, e, n, v);
+}
+
+static void unique_ids_ok(struct check *c, const struct check_op *op)
+{
+    uint64_t first_ref, entry;
+    int rc = idset_add(c->ids, op->value, op->ref, &first_ref, &entry);
+    if (rc < 0) {
+        c->too_long++;
+        return;
+    }
+    c->acknowledged++;
+    size_t n;
+    const uint8_t *e = idset_last_encoding(c->ids, &n);
+    range_update(c, op->value, e, n);
+    if (rc == 0)
+        return;
+    struct dup_id *d = dup_lookup(c, entry);
+    if (d->count == 0) {
+        /* First repeat: remember the ID's text and its first op. */
+        d->text = value_text(op->value);
+        d->count = 1;
+        c->dup_ids++;
+        dup_op_add(c, &(struct dup_op){.entry = entry, .ref = first_ref, .first = true});
+    }
+    d->count++;
+    c->dup_extra++;
+    dup_op_add(c, &(struct dup_op){.entry = entry,
+                                   .ref = op->ref,
+                                   .process = op->process,
+                                   .time_ns = op->complete_ns,
+                                   .node = op->node,
+                                   .client = op->client});
+}
+
+/* ==== echo ==== */
+
+static void echo_ok(struct check *c, const struct check_op *op)
+{
+    char want[32];
+    int n = snprintf(want, sizeof(want), "Please echo %d", op->echo_n);
+    const struct json_val *v = op->value;
+    bool same = v && v->type == JSON_STRING && json_str_eq(v, want, (size_t)n);
+    if (same)
+        return;
+    if (c->echo_errors < CHECK_ECHO_ERRORS_MAX) {
+        char text[512];
+        snprintf(text, sizeof(text), "Expected a message with :echo \"%s\" but received %.*s", want,
+                 v ? (int)EDDY_MIN(v->len, (size_t)400) : 4, v ? v->p : "null");
+        c->echo_error_text[c->echo_errors] = xstrdup(text);
+    }
+    c->echo_errors++;
+}
+
+void check_complete(struct check *c, const struct check_op *op)
+{
+    c->count++;
+    c->ok += op->type == OP_OK;
+    c->fail += op->type == OP_FAIL;
+    c->info += op->type == OP_INFO;
+    perf_add(c, op);
+    if (op->exception)
+        exception_add(c, op->exception, op->exception_text);
+    if (c->workload == WORKLOAD_UNIQUE_IDS) {
+        if (op->type == OP_OK)
+            unique_ids_ok(c, op);
+        return;
+    }
+    /* Maelstrom's echo checker compares every invoke with its completion, so a failed or timed
+     * out echo is an error too: its completion carries no echo at all. */
+    if (op->type == OP_OK) {
+        echo_ok(c, op);
+    } else {
+        if (c->echo_errors < CHECK_ECHO_ERRORS_MAX) {
+            char text[128];
+            snprintf(text, sizeof(text),
+                     "Expected a message with :echo \"Please echo %d\" but the op was %s",
+                     op->echo_n, op_type_name(op->type));
+            c->echo_error_text[c->echo_errors] = xstrdup(text);
+        }
+        c->echo_errors++;
+    }
+}

@@ -1,0 +1,247 @@
+/*
+ * idset.c: the exact ID set of idset.h.
+ *
+ * Entry layout in the arena: varint length, canonical encoding, 5-byte little-endian ref. An
+ * entry never straddles two chunks, so an offset is (chunk << 26 | position) and a lookup is one
+ * shift and one add. The common ID, a plain string without escapes, is hashed and compared
+ * straight from the node's line: its encoding is 's' followed by the raw bytes, so it is only
+ * copied when it turns out to be new.
+ * Depends on: canon, json, buf, alloc. Used by: check.
+ */
+#include "idset.h"
+#include "canon.h"
+#include "eddy/alloc.h"
+#include "eddy/buf.h"
+#include "eddy/util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_BITS 26
+#define CHUNK_SIZE (1u << CHUNK_BITS) /* 64 MiB */
+#define OFFSET_BITS 40
+#define OFFSET_MASK ((UINT64_C(1) << OFFSET_BITS) - 1)
+#define REF_BYTES 5
+
+struct idset {
+    uint8_t **chunks;
+    size_t nchunks;
+    size_t used;     /* bytes used in the last chunk */
+    uint64_t *table; /* 0 = empty, else (hash tag << 40) | (offset + 1) */
+    size_t cap;      /* slots, a power of two */
+    size_t count;
+    struct buf scratch; /* encodings that are not plain strings */
+    const uint8_t *last;
+    size_t last_len;
+};
+
+/* ==== Hashing ==== */
+
+static inline uint64_t rd64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t mix(uint64_t a, uint64_t b)
+{
+    unsigned __int128 r = (unsigned __int128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* Hash of tag byte + bytes. Eight bytes at a time through a 128-bit multiply; quality is ample
+ * for a table whose equality test is an exact memcmp. */
+static uint64_t hash_bytes(uint8_t tag, const uint8_t *p, size_t n)
+{
+    const uint64_t k0 = 0xA0761D6478BD642Full, k1 = 0xE7037ED1A0B428DBull;
+    uint64_t h = mix(tag ^ k0, (uint64_t)n ^ k1);
+    while (n >= 8) {
+        h = mix(h ^ rd64(p), k1);
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t tail = 0;
+        memcpy(&tail, p, n);
+        h = mix(h ^ tail, k0);
+    }
+    return mix(h, k1 ^ 0x8EBC6AF09C88C6E3ull);
+}
+
+/* ==== Arena ==== */
+
+static uint8_t *entry_at(const struct idset *s, uint64_t offset)
+{
+    return s->chunks[offset >> CHUNK_BITS] + (offset & (CHUNK_SIZE - 1));
+}
+
+static uint64_t arena_put(struct idset *s, uint8_t tag, const uint8_t *body, size_t n, uint64_t ref)
+{
+    uint8_t len[10];
+    size_t lk = canon_put_varint(len, n + 1);
+    size_t need = lk + 1 + n + REF_BYTES;
+    ASSERT(need <= CHUNK_SIZE);
+    if (s->nchunks == 0 || s->used + need > CHUNK_SIZE) {
+        s->chunks = xrealloc(s->chunks, (s->nchunks + 1) * sizeof(*s->chunks));
+        s->chunks[s->nchunks++] = xmalloc(CHUNK_SIZE);
+        s->used = 0;
+    }
+    uint64_t offset = ((uint64_t)(s->nchunks - 1) << CHUNK_BITS) | s->used;
+    ASSERT(offset < OFFSET_MASK);
+    uint8_t *p = s->chunks[s->nchunks - 1] + s->used;
+    memcpy(p, len, lk);
+    p[lk] = tag;
+    if (n)
+        memcpy(p + lk + 1, body, n);
+    for (int i = 0; i < REF_BYTES; i++)
+        p[lk + 1 + n + (size_t)i] = (uint8_t)(ref >> (8 * i));
+    s->used += need;
+    return offset;
+}
+
+static bool entry_equals(const struct idset *s, uint64_t offset, uint8_t tag, const uint8_t *body,
+                         size_t n)
+{
+    const uint8_t *p = entry_at(s, offset);
+    uint64_t len;
+    size_t lk = canon_get_varint(p, 10, &len);
+    return len == n + 1 && p[lk] == tag && (n == 0 || memcmp(p + lk + 1, body, n) == 0);
+}
+
+static uint64_t entry_ref(const struct idset *s, uint64_t offset)
+{
+    const uint8_t *p = entry_at(s, offset);
+    uint64_t len, ref = 0;
+    size_t lk = canon_get_varint(p, 10, &len);
+    for (int i = 0; i < REF_BYTES; i++)
+        ref |= (uint64_t)p[lk + len + (size_t)i] << (8 * i);
+    return ref;
+}
+
+/* ==== Table ==== */
+
+struct idset *idset_new(void)
+{
+    struct idset *s = xcalloc(1, sizeof(*s));
+    s->cap = 1024;
+    s->table = xcalloc(s->cap, sizeof(uint64_t));
+    buf_init(&s->scratch, IDSET_VALUE_MAX + 16);
+    return s;
+}
+
+void idset_free(struct idset *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nchunks; i++)
+        free(s->chunks[i]);
+    free(s->chunks);
+    free(s->table);
+    buf_fini(&s->scratch);
+    free(s);
+}
+
+static uint64_t entry_hash(const struct idset *s, uint64_t offset)
+{
+    const uint8_t *p = entry_at(s, offset);
+    uint64_t len;
+    size_t lk = canon_get_varint(p, 10, &len);
+    return hash_bytes(p[lk], p + lk + 1, len - 1);
+}
+
+static void grow(struct idset *s)
+{
+    size_t cap = s->cap * 2;
+    uint64_t *t = xcalloc(cap, sizeof(uint64_t));
+    for (size_t i = 0; i < s->cap; i++) {
+        uint64_t slot = s->table[i];
+        if (!slot)
+            continue;
+        /* The tag bits are the hash's top bits, so the full hash has to be recomputed. */
+        uint64_t h = entry_hash(s, (slot & OFFSET_MASK) - 1);
+        size_t j = h & (cap - 1);
+        while (t[j])
+            j = (j + 1) & (cap - 1);
+        t[j] = slot;
+    }
+    free(s->table);
+    s->table = t;
+    s->cap = cap;
+}
+
+int idset_add(struct idset *s, const struct json_val *v, uint64_t ref, uint64_t *first_ref,
+              uint64_t *entry)
+{
+    ASSERT(ref <= IDSET_REF_MAX);
+    uint8_t tag;
+    const uint8_t *body;
+    size_t n;
+    if (v->type == JSON_STRING && !(v->flags & JSON_F_ESCAPED)) {
+        tag = 's';
+        body = (const uint8_t *)v->p + 1;
+        n = v->len - 2;
+    } else {
+        buf_clear(&s->scratch);
+        if (canon_encode(v, &s->scratch) < 0)
+            return -E2BIG;
+        tag = (uint8_t)buf_peek(&s->scratch)[0];
+        body = (const uint8_t *)buf_peek(&s->scratch) + 1;
+        n = buf_len(&s->scratch) - 1;
+    }
+    if (n + 1 > IDSET_VALUE_MAX)
+        return -E2BIG;
+    uint64_t h = hash_bytes(tag, body, n);
+    uint64_t htag = h >> OFFSET_BITS;
+    size_t i = h & (s->cap - 1);
+    for (;;) {
+        uint64_t slot = s->table[i];
+        if (!slot)
+            break;
+        uint64_t off = (slot & OFFSET_MASK) - 1;
+        if ((slot >> OFFSET_BITS) == htag && entry_equals(s, off, tag, body, n)) {
+            *first_ref = entry_ref(s, off);
+            *entry = off;
+            s->last = entry_at(s, off);
+            s->last_len = 0;
+            uint64_t len;
+            size_t lk = canon_get_varint(s->last, 10, &len);
+            s->last += lk;
+            s->last_len = len;
+            return 1;
+        }
+        i = (i + 1) & (s->cap - 1);
+    }
+    uint64_t off = arena_put(s, tag, body, n, ref);
+    s->table[i] = (htag << OFFSET_BITS) | (off + 1);
+    s->count++;
+    *entry = off;
+    uint64_t len;
+    const uint8_t *p = entry_at(s, off);
+    size_t lk = canon_get_varint(p, 10, &len);
+    s->last = p + lk;
+    s->last_len = len;
+    if (s->count * 4 > s->cap * 3)
+        grow(s);
+    return 0;
+}
+
+const uint8_t *idset_last_encoding(const struct idset *s, size_t *len)
+{
+    *len = s->last_len;
+    return s->last;
+}
+
+size_t idset_count(const struct idset *s)
+{
+    return s->count;
+}
+
+size_t idset_bytes(const struct idset *s)
+{
+    /* Chunks are touched front to back, so the untouched tail of the last one is not resident
+     * (malloc hands chunks this large out as fresh mmaps). */
+    size_t arena = s->nchunks ? (s->nchunks - 1) * (size_t)CHUNK_SIZE + s->used : 0;
+    return arena + s->cap * sizeof(uint64_t);
+}

@@ -1,0 +1,117 @@
+/*
+ * junit.c: JUnit XML from the result map (see junit.h).
+ *
+ * JUnit has no "unknown": an unknown verdict becomes an <error> (the checker could not decide),
+ * an invalid one a <failure> whose message is the checker's own summary, so CI front ends show
+ * eddy's verdicts as test results without any plug-in.
+ * Depends on: cJSON. Used by: report.
+ */
+#include "junit.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+static void xml_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        default:
+            /* XML 1.0 forbids most control characters even escaped. */
+            if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
+                fputc(*s, f);
+        }
+    }
+}
+
+static const char *const checkers[] = {"workload",   "stats", "availability", "protocol",
+                                       "exceptions", "net",   "perf",         "timeline"};
+
+int junit_write(const cJSON *results, const char *path, char *err, size_t elen)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, elen, "--junit: cannot write %s: %s", path, strerror(errno));
+        return -errno;
+    }
+    const cJSON *eddy = cJSON_GetObjectItemCaseSensitive(results, "eddy");
+    const cJSON *wl = cJSON_GetObjectItemCaseSensitive(eddy, "workload");
+    const char *name = cJSON_IsString(wl) ? wl->valuestring : "test";
+    int failures = 0, errors = 0, tests = 0;
+    for (size_t i = 0; i < sizeof(checkers) / sizeof(checkers[0]); i++) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(results, checkers[i]);
+        if (!c)
+            continue;
+        tests++;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "valid?");
+        failures += cJSON_IsFalse(v);
+        errors += cJSON_IsString(v);
+    }
+    const cJSON *crash = cJSON_GetObjectItemCaseSensitive(results, "error");
+    if (cJSON_IsString(crash) && !cJSON_GetObjectItemCaseSensitive(results, "interrupted")) {
+        tests++;
+        errors++;
+    }
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f, "<testsuites tests=\"%d\" failures=\"%d\" errors=\"%d\">\n", tests, failures,
+            errors);
+    fprintf(f, "  <testsuite name=\"eddy.");
+    xml_text(f, name);
+    fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\">\n", tests, failures, errors);
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(results, "seed");
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(eddy, "command");
+    fprintf(f, "    <properties>\n");
+    if (cJSON_IsNumber(seed))
+        fprintf(f, "      <property name=\"seed\" value=\"%.0f\"/>\n", seed->valuedouble);
+    if (cJSON_IsString(cmd)) {
+        fprintf(f, "      <property name=\"command\" value=\"");
+        xml_text(f, cmd->valuestring);
+        fprintf(f, "\"/>\n");
+    }
+    fprintf(f, "    </properties>\n");
+    for (size_t i = 0; i < sizeof(checkers) / sizeof(checkers[0]); i++) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(results, checkers[i]);
+        if (!c)
+            continue;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "valid?");
+        fprintf(f, "    <testcase classname=\"eddy.");
+        xml_text(f, name);
+        fprintf(f, "\" name=\"%s\"", checkers[i]);
+        if (cJSON_IsTrue(v)) {
+            fprintf(f, "/>\n");
+            continue;
+        }
+        char *detail = cJSON_Print(c);
+        fprintf(f, ">\n      <%s message=\"%s %s\">", cJSON_IsFalse(v) ? "failure" : "error",
+                checkers[i], cJSON_IsFalse(v) ? "invalid" : "unknown");
+        xml_text(f, detail ? detail : "");
+        fprintf(f, "</%s>\n    </testcase>\n", cJSON_IsFalse(v) ? "failure" : "error");
+        cJSON_free(detail);
+    }
+    if (cJSON_IsString(crash) && !cJSON_GetObjectItemCaseSensitive(results, "interrupted")) {
+        fprintf(f, "    <testcase classname=\"eddy.");
+        xml_text(f, name);
+        fprintf(f, "\" name=\"run\">\n      <error message=\"the run broke\">");
+        xml_text(f, crash->valuestring);
+        fprintf(f, "</error>\n    </testcase>\n");
+    }
+    fprintf(f, "  </testsuite>\n</testsuites>\n");
+    if (fclose(f) != 0) {
+        snprintf(err, elen, "--junit: cannot write %s: %s", path, strerror(errno));
+        return -EIO;
+    }
+    return 0;
+}

@@ -1,0 +1,374 @@
+/*
+ * matrix.c: `eddy matrix`, the offline fault-injection experiment.
+ *
+ *     eddy matrix --scenario scenarios/chaos.json --scenario scenarios/pause.json \
+ *                 --node 'eddy-node' --node 'counter=eddy-node --ids counter' [--seed N]
+ *
+ * Each cell is one `eddy test` of a node command against a scenario, run as a child process of
+ * this same binary (so every run starts from a clean slate, exactly as a user would run it) with
+ * the same seed across a row. The table of verdicts and duplicate counts goes to stdout as
+ * markdown; matrix.csv and matrix.json go to STORE/matrix/<time>/ with each cell's run
+ * directory, so any cell can be opened and re-run.
+ * Depends on: json, cJSON, alloc. Used by: main.
+ */
+#include "matrix.h"
+#include "cli.h"
+#include "eddy/alloc.h"
+#include "eddy/util.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MATRIX_MAX 64
+
+struct row {
+    char *label;
+    char *argv[NODE_ARGS_MAX + 2]; /* bin, args..., NULL */
+    int argc;
+};
+
+struct cell {
+    int code; /* eddy test's exit status */
+    char verdict[16];
+    double duplicated;
+    double acknowledged;
+    double faults;
+    char run_dir[1024];
+};
+
+static void matrix_usage(FILE *f)
+{
+    fputs("usage: eddy matrix --scenario FILE... --node 'CMD'... [--seed N] [--store DIR]\n"
+          "                   [--time-limit S]\n"
+          "\n"
+          "Runs every node command against every scenario (one `eddy test` each) and prints a\n"
+          "markdown table of verdicts and duplicated-ID counts; matrix.csv and matrix.json go to\n"
+          "STORE/matrix/<time>/.\n"
+          "\n"
+          "  --scenario FILE   a scenario file (repeatable)\n"
+          "  --node 'CMD'      a node command, split on spaces, run without a shell; name the row\n"
+          "                    with 'LABEL=CMD' (repeatable)\n"
+          "  --seed N          the seed of every run (default: random, printed)\n"
+          "  --store DIR       where the runs and the table go (default store)\n"
+          "  --time-limit S    override every scenario's time limit\n"
+          "\n"
+          "Exit status: 0 when every cell matches its scenario's \"expect\" for the first row and\n"
+          "no run broke, 1 otherwise, 254 bad arguments.\n",
+          f);
+}
+
+static int parse_row(const char *spec, struct row *r)
+{
+    memset(r, 0, sizeof(*r));
+    const char *eq = strchr(spec, '=');
+    const char *cmd = spec;
+    if (eq && memchr(spec, ' ', (size_t)(eq - spec)) == NULL && eq != spec) {
+        r->label = xstrndup(spec, (size_t)(eq - spec));
+        cmd = eq + 1;
+    } else {
+        r->label = xstrdup(spec);
+    }
+    char *copy = xstrdup(cmd);
+    for (char *tok = strtok(copy, " \t"); tok; tok = strtok(NULL, " \t")) {
+        if (r->argc >= (int)NODE_ARGS_MAX + 1) {
+            free(copy);
+            return -E2BIG;
+        }
+        r->argv[r->argc++] = xstrdup(tok);
+    }
+    free(copy);
+    return r->argc > 0 ? 0 : -EINVAL;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) < 0 || st.st_size > (64 << 20)) {
+        fclose(f);
+        return NULL;
+    }
+    char *text = xmalloc((size_t)st.st_size + 1);
+    size_t n = fread(text, 1, (size_t)st.st_size, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* Runs one cell: this binary's `test` with the scenario, the node command and the seed. */
+static void run_cell(const char *self, const char *scenario, const struct row *r, uint64_t seed,
+                     const char *store, const char *time_limit, struct cell *out)
+{
+    memset(out, 0, sizeof(*out));
+    char seed_text[32];
+    snprintf(seed_text, sizeof(seed_text), "%llu", (unsigned long long)seed);
+    const char *argv[NODE_ARGS_MAX + 20];
+    int n = 0;
+    argv[n++] = self;
+    argv[n++] = "test";
+    argv[n++] = "--scenario";
+    argv[n++] = scenario;
+    argv[n++] = "--bin";
+    argv[n++] = r->argv[0];
+    argv[n++] = "--seed";
+    argv[n++] = seed_text;
+    argv[n++] = "--store";
+    argv[n++] = store;
+    argv[n++] = "--no-progress";
+    if (time_limit) {
+        argv[n++] = "--time-limit";
+        argv[n++] = time_limit;
+    }
+    argv[n++] = "--";
+    for (int i = 1; i < r->argc; i++)
+        argv[n++] = r->argv[i];
+    argv[n] = NULL;
+
+    char out_path[] = "/tmp/eddy-matrix-XXXXXX";
+    int fd = mkstemp(out_path);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+        }
+        execv(self, (char *const *)argv);
+        _exit(255);
+    }
+    int status = 0;
+    if (pid > 0)
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    out->code = pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+    /* The run directory is printed on the summary's "Run:" line. */
+    char *text = fd >= 0 ? read_file(out_path) : NULL;
+    if (fd >= 0) {
+        close(fd);
+        unlink(out_path);
+    }
+    const char *run = text ? strstr(text, "\nRun: ") : NULL;
+    if (run) {
+        run += 6;
+        const char *end = strchr(run, '\n');
+        snprintf(out->run_dir, sizeof(out->run_dir), "%.*s",
+                 (int)(end ? end - run : (ptrdiff_t)strlen(run)), run);
+    }
+    free(text);
+    snprintf(out->verdict, sizeof(out->verdict), "%s",
+             out->code == 0     ? "valid"
+             : out->code == 1   ? "INVALID"
+             : out->code == 2   ? "unknown"
+             : out->code == 254 ? "bad-args"
+                                : "crashed");
+    if (!out->run_dir[0])
+        return;
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/results.json", out->run_dir);
+    char *json = read_file(path);
+    cJSON *res = json ? cJSON_Parse(json) : NULL;
+    free(json);
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(res, "workload");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(w, "duplicated-count");
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(w, "acknowledged-count");
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(res, "faults"), "applied-count");
+    out->duplicated = cJSON_IsNumber(d) ? d->valuedouble : -1;
+    out->acknowledged = cJSON_IsNumber(a) ? a->valuedouble : -1;
+    out->faults = cJSON_IsNumber(f) ? f->valuedouble : 0;
+    cJSON_Delete(res);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static int expectation(const char *scenario)
+{
+    char *text = read_file(scenario);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "expect");
+    int want = cJSON_IsString(e) ? (strcmp(e->valuestring, "valid") == 0 ? 0 : 1) : -1;
+    cJSON_Delete(j);
+    return want;
+}
+
+int matrix_main(int argc, char **argv)
+{
+    const char *scenarios[MATRIX_MAX];
+    struct row rows[MATRIX_MAX];
+    int ns = 0, nr = 0;
+    uint64_t seed = 0;
+    bool seeded = false;
+    const char *store = "store", *time_limit = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            matrix_usage(stdout);
+            return 0;
+        }
+        bool has_value = i + 1 < argc;
+        if (strcmp(a, "--scenario") == 0 && has_value && ns < MATRIX_MAX) {
+            scenarios[ns++] = argv[++i];
+        } else if (strcmp(a, "--node") == 0 && has_value && nr < MATRIX_MAX) {
+            if (parse_row(argv[++i], &rows[nr]) < 0) {
+                fprintf(stderr, "eddy matrix: --node: '%s' is not a command\n", argv[i]);
+                return 254;
+            }
+            nr++;
+        } else if (strcmp(a, "--seed") == 0 && has_value) {
+            if (cli_parse_u64(argv[++i], &seed) < 0) {
+                fprintf(stderr, "eddy matrix: --seed: must be a non-negative integer\n");
+                return 254;
+            }
+            seeded = true;
+        } else if (strcmp(a, "--store") == 0 && has_value) {
+            store = argv[++i];
+        } else if (strcmp(a, "--time-limit") == 0 && has_value) {
+            time_limit = argv[++i];
+            double t;
+            if (cli_parse_double(time_limit, &t) < 0 || t <= 0) {
+                fprintf(stderr, "eddy matrix: --time-limit: must be a positive number\n");
+                return 254;
+            }
+        } else {
+            fprintf(stderr, "eddy matrix: unknown or incomplete argument '%s' (try --help)\n", a);
+            return 254;
+        }
+    }
+    if (ns == 0 || nr == 0) {
+        fprintf(stderr, "eddy matrix: needs at least one --scenario and one --node\n");
+        return 254;
+    }
+    for (int i = 0; i < ns; i++) {
+        if (access(scenarios[i], R_OK) < 0) {
+            fprintf(stderr, "eddy matrix: --scenario: cannot read %s: %s\n", scenarios[i],
+                    strerror(errno));
+            return 254;
+        }
+    }
+    if (!seeded)
+        seed = (uint64_t)time(NULL) % 1000000000ull;
+    char self[PATH_MAX];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (sl <= 0) {
+        fprintf(stderr, "eddy matrix: cannot find my own binary\n");
+        return 255;
+    }
+    self[sl] = '\0';
+    printf("eddy matrix: seed %llu, %d node commands x %d scenarios\n", (unsigned long long)seed,
+           nr, ns);
+    fflush(stdout);
+
+    struct cell *cells = xcalloc((size_t)(nr * ns), sizeof(*cells));
+    for (int r = 0; r < nr; r++) {
+        for (int c = 0; c < ns; c++) {
+            struct cell *x = &cells[r * ns + c];
+            run_cell(self, scenarios[c], &rows[r], seed, store, time_limit, x);
+            fprintf(stderr, "  %s x %s: %s\n", rows[r].label, base_name(scenarios[c]), x->verdict);
+        }
+    }
+
+    /* The table. */
+    printf("\n| node \\ scenario |");
+    for (int c = 0; c < ns; c++)
+        printf(" %s |", base_name(scenarios[c]));
+    printf("\n|---|");
+    for (int c = 0; c < ns; c++)
+        printf("---|");
+    printf("\n");
+    for (int r = 0; r < nr; r++) {
+        printf("| `%s` |", rows[r].label);
+        for (int c = 0; c < ns; c++) {
+            const struct cell *x = &cells[r * ns + c];
+            if (x->duplicated > 0)
+                printf(" %s (%.0f dup of %.0f) |", x->verdict, x->duplicated, x->acknowledged);
+            else
+                printf(" %s |", x->verdict);
+        }
+        printf("\n");
+    }
+
+    /* CSV and JSON next to the runs. */
+    char dir[1100];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(dir, sizeof(dir), "%s/matrix", store);
+    mkdir(store, 0755);
+    mkdir(dir, 0755);
+    snprintf(dir, sizeof(dir), "%s/matrix/%s-%d", store, stamp, (int)getpid());
+    int rc = 0;
+    if (mkdir(dir, 0755) < 0) {
+        fprintf(stderr, "eddy matrix: cannot create %s: %s\n", dir, strerror(errno));
+        rc = 1;
+    }
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/matrix.csv", dir);
+    FILE *csv = rc ? NULL : fopen(path, "w");
+    cJSON *json = cJSON_CreateArray();
+    if (csv)
+        fprintf(csv, "node,scenario,verdict,exit,acknowledged,duplicated,faults_applied,run\n");
+    bool all_as_expected = true;
+    for (int r = 0; r < nr; r++) {
+        for (int c = 0; c < ns; c++) {
+            const struct cell *x = &cells[r * ns + c];
+            if (csv)
+                fprintf(csv, "\"%s\",%s,%s,%d,%.0f,%.0f,%.0f,%s\n", rows[r].label,
+                        base_name(scenarios[c]), x->verdict, x->code, x->acknowledged,
+                        x->duplicated, x->faults, x->run_dir);
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "node", rows[r].label);
+            cJSON_AddStringToObject(o, "scenario", scenarios[c]);
+            cJSON_AddStringToObject(o, "verdict", x->verdict);
+            cJSON_AddNumberToObject(o, "exit", x->code);
+            cJSON_AddNumberToObject(o, "acknowledged", x->acknowledged);
+            cJSON_AddNumberToObject(o, "duplicated", x->duplicated);
+            cJSON_AddNumberToObject(o, "faults-applied", x->faults);
+            cJSON_AddStringToObject(o, "run", x->run_dir);
+            cJSON_AddItemToArray(json, o);
+            if (x->code >= 254)
+                all_as_expected = false;
+            if (r == 0) {
+                int want = expectation(scenarios[c]);
+                if (want >= 0 && want != (x->code == 0 ? 0 : 1))
+                    all_as_expected = false;
+            }
+        }
+    }
+    if (csv && fclose(csv) != 0)
+        fprintf(stderr, "eddy matrix: writing %s failed\n", path);
+    snprintf(path, sizeof(path), "%s/matrix.json", dir);
+    char *text = cJSON_Print(json);
+    FILE *jf = rc ? NULL : fopen(path, "w");
+    if (jf) {
+        fprintf(jf, "%s\n", text);
+        fclose(jf);
+    }
+    cJSON_free(text);
+    cJSON_Delete(json);
+    if (!rc)
+        printf("\nmatrix.csv and matrix.json: %s\n", dir);
+    for (int r = 0; r < nr; r++) {
+        free(rows[r].label);
+        for (int i = 0; i < rows[r].argc; i++)
+            free(rows[r].argv[i]);
+    }
+    free(cells);
+    return all_as_expected && !rc ? 0 : 1;
+}

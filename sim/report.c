@@ -1,0 +1,850 @@
+/*
+ * report.c: results.json, the summary, the progress line (see report.h).
+ *
+ * The verdict combines the checkers as Jepsen's compose does: false beats unknown beats true.
+ * eddy's protocol checker takes part, so a node that Maelstrom would mute makes the run invalid
+ * even when the remaining ops happen to pass. Duplicated IDs are reported with every op that
+ * returned them; the first op of each is read back from history.jsonl by its offset, which is
+ * why the checker never keeps op details for IDs that stay unique.
+ * Depends on: sim, check, history, canon, cJSON. Used by: run.
+ */
+#include "report.h"
+#include "junit.h"
+#include "report_html.h"
+#include "idset.h"
+#include "store.h"
+#include "eddy/alloc.h"
+#include "eddy/clockctl.h"
+#include "eddy/json.h"
+#include "eddy/util.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum verdict {
+    V_TRUE,
+    V_UNKNOWN,
+    V_FALSE,
+};
+
+/* ==== State kept during the run ==== */
+
+void report_init(struct sim *s)
+{
+    s->clock_series = xcalloc(s->node_count ? s->node_count : 1, sizeof(*s->clock_series));
+}
+
+void report_fini(struct sim *s)
+{
+    for (uint32_t i = 0; s->clock_series && i < s->node_count; i++)
+        free(s->clock_series[i].p);
+    free(s->clock_series);
+    s->clock_series = NULL;
+}
+
+void report_clock_sample(struct sim *s, uint32_t node, int64_t t_ns, int64_t offset_ns)
+{
+    struct clock_series *c = &s->clock_series[node];
+    if (c->len >= CLOCK_POINTS_MAX)
+        return;
+    if (c->len == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 32;
+        c->p = xrealloc(c->p, c->cap * sizeof(*c->p));
+    }
+    c->p[c->len++] = (struct clock_point){.t_ns = t_ns, .offset_ns = offset_ns};
+}
+
+/* ==== Progress ==== */
+
+static size_t faults_now(const struct sim *s, char *out, size_t cap)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (int k = 0; k < FAULT_KIND_COUNT; k++) {
+        if (!(s->faults_active & (1u << k)))
+            continue;
+        int n = snprintf(out + at, cap - at, "%s%s", at ? "," : "",
+                         fault_kind_name((enum fault_kind)k));
+        if (n < 0 || (size_t)n >= cap - at)
+            break;
+        at += (size_t)n;
+    }
+    if (at == 0)
+        at = (size_t)snprintf(out, cap, "none");
+    return at;
+}
+
+void report_progress(struct sim *s, bool final)
+{
+    if (!s->progress_timer.cb || !ev_is_active(&s->progress_timer)) {
+        if (final && s->progress_shown)
+            fputs("\r\033[K", stderr);
+        return;
+    }
+    if (final) {
+        fputs("\r\033[K", stderr);
+        return;
+    }
+    static uint64_t last_count;
+    static int64_t last_ns;
+    const struct check *c = s->check;
+    double rate = 0;
+    if (s->now_ns > last_ns && last_ns > 0)
+        rate = (double)(c->count - last_count) * 1e9 / (double)(s->now_ns - last_ns);
+    last_count = c->count;
+    last_ns = s->now_ns;
+    double t = s->init_done ? (double)s->now_ns / 1e9 : 0;
+    double limit = s->cfg->time_limit_s;
+    int width = 24, filled = (int)(width * EDDY_MIN(t / limit, 1.0));
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    char faults[128];
+    faults_now(s, faults, sizeof(faults));
+    fprintf(stderr,
+            "\r\033[K[%s] %5.1f/%.0fs  ok %llu  fail %llu  info %llu  %8.0f ops/s  faults: %s", bar,
+            t, limit, (unsigned long long)c->ok, (unsigned long long)c->fail,
+            (unsigned long long)c->info, rate, s->init_done ? faults : "(init)");
+    fflush(stderr);
+    s->progress_shown = true;
+}
+
+/* ==== Helpers ==== */
+
+static cJSON *add_obj(cJSON *parent, const char *key)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(parent, key, o);
+    return o;
+}
+
+static void add_num(cJSON *o, const char *key, double v)
+{
+    cJSON_AddItemToObject(o, key, cJSON_CreateNumber(v));
+}
+
+static void add_bool(cJSON *o, const char *key, bool v)
+{
+    cJSON_AddItemToObject(o, key, cJSON_CreateBool(v));
+}
+
+static void add_str(cJSON *o, const char *key, const char *v)
+{
+    cJSON_AddItemToObject(o, key, cJSON_CreateString(v));
+}
+
+static void add_valid(cJSON *o, enum verdict v)
+{
+    if (v == V_UNKNOWN)
+        add_str(o, "valid?", "unknown");
+    else
+        add_bool(o, "valid?", v == V_TRUE);
+}
+
+static enum verdict worst(enum verdict a, enum verdict b)
+{
+    return a > b ? a : b;
+}
+
+/* A raw JSON value: the text as the node wrote it (already valid JSON). */
+static cJSON *raw(const char *text)
+{
+    return cJSON_CreateRaw(text);
+}
+
+/* ==== Reading an op back from the history ==== */
+
+struct op_details {
+    bool found;
+    int64_t time_ns;
+    uint64_t process;
+    uint64_t index;
+    char node[128];
+    char client[32];
+};
+
+static void read_op(const struct sim *s, int fd, uint64_t offset, struct op_details *d)
+{
+    memset(d, 0, sizeof(*d));
+    if (fd < 0)
+        return;
+    char line[4096];
+    ssize_t n = pread(fd, line, sizeof(line), (off_t)offset);
+    if (n <= 0)
+        return;
+    char *nl = memchr(line, '\n', (size_t)n);
+    size_t len = nl ? (size_t)(nl - line) : (size_t)n;
+    struct json_val top, k, v;
+    if (json_scan(line, len, true, &top, NULL) < 0 || top.type != JSON_OBJECT)
+        return;
+    struct json_iter it;
+    json_iter_init(&it, &top);
+    while (json_iter_next(&it, &k, &v)) {
+        int64_t x;
+        if (json_str_eq(&k, "time", 4) && json_to_i64(&v, &x) == 0)
+            d->time_ns = x;
+        else if (json_str_eq(&k, "process", 7) && json_to_i64(&v, &x) == 0)
+            d->process = (uint64_t)x;
+        else if (json_str_eq(&k, "index", 5) && json_to_i64(&v, &x) == 0)
+            d->index = (uint64_t)x;
+        else if (json_str_eq(&k, "node", 4) && v.type == JSON_STRING) {
+            ssize_t m = json_str_decode(&v, d->node, sizeof(d->node) - 1);
+            d->node[m < 0 ? 0 : m] = '\0';
+        } else if (json_str_eq(&k, "client", 6) && v.type == JSON_STRING) {
+            ssize_t m = json_str_decode(&v, d->client, sizeof(d->client) - 1);
+            d->client[m < 0 ? 0 : m] = '\0';
+        }
+    }
+    d->found = true;
+    (void)s;
+}
+
+/* ==== Sections ==== */
+
+static enum verdict add_stats(cJSON *res, const struct check *c, const struct sim *s)
+{
+    cJSON *st = add_obj(res, "stats");
+    /* Jepsen's stats: each :f is valid iff it has at least one ok. */
+    enum verdict v = (c->count == 0 || c->ok > 0) ? V_TRUE : V_FALSE;
+    add_valid(st, v);
+    add_num(st, "count", (double)c->count);
+    add_num(st, "ok-count", (double)c->ok);
+    add_num(st, "fail-count", (double)c->fail);
+    add_num(st, "info-count", (double)c->info);
+    cJSON *by = add_obj(st, "by-f");
+    if (c->count) {
+        cJSON *f = add_obj(by, s->cfg->workload == WORKLOAD_ECHO ? "echo" : "generate");
+        add_valid(f, v);
+        add_num(f, "count", (double)c->count);
+        add_num(f, "ok-count", (double)c->ok);
+        add_num(f, "fail-count", (double)c->fail);
+        add_num(f, "info-count", (double)c->info);
+    }
+    return v;
+}
+
+static enum verdict add_availability(cJSON *res, const struct check *c, const struct config *cfg)
+{
+    cJSON *a = add_obj(res, "availability");
+    double frac = c->invokes ? (double)c->ok / (double)c->invokes : 1.0;
+    enum verdict v = V_TRUE;
+    if (cfg->availability == AVAILABILITY_TOTAL)
+        v = c->ok == c->invokes ? V_TRUE : V_FALSE;
+    else if (cfg->availability == AVAILABILITY_FRACTION)
+        v = cfg->availability_min <= frac ? V_TRUE : V_FALSE;
+    add_valid(a, v);
+    add_num(a, "ok-fraction", frac);
+    return v;
+}
+
+static void add_net_part(cJSON *o, const char *key, uint64_t send, uint64_t recv, uint64_t msgs,
+                         uint64_t invokes, bool per_op)
+{
+    cJSON *p = add_obj(o, key);
+    add_num(p, "send-count", (double)send);
+    add_num(p, "recv-count", (double)recv);
+    add_num(p, "msg-count", (double)msgs);
+    if (per_op && invokes)
+        add_num(p, "msgs-per-op", (double)msgs / (double)invokes);
+}
+
+static void add_net(cJSON *res, const struct sim *s)
+{
+    cJSON *n = add_obj(res, "net");
+    uint64_t inv = s->check->invokes;
+    add_net_part(n, "all", s->net_all.send, s->net_all.recv, s->net_all.msgs, inv, true);
+    add_net_part(n, "clients", s->net_clients.send, s->net_clients.recv, s->net_clients.msgs, inv,
+                 false);
+    add_net_part(n, "servers", s->net_servers.send, s->net_servers.recv, s->net_servers.msgs, inv,
+                 true);
+    add_bool(n, "valid?", true);
+    const struct net_stats *ns = net_stats(s->net);
+    cJSON *f = add_obj(n, "eddy-faults");
+    add_num(f, "lost", (double)ns->lost);
+    add_num(f, "duplicated", (double)ns->duplicated);
+    add_num(f, "partitioned", (double)ns->partitioned);
+    add_num(f, "overflowed", (double)ns->overflowed);
+    add_num(f, "service-requests", (double)s->service_requests);
+}
+
+static void add_exceptions(cJSON *res, const struct check *c)
+{
+    cJSON *e = add_obj(res, "exceptions");
+    add_bool(e, "valid?", true);
+    if (!c->exception_kinds)
+        return;
+    cJSON *list = cJSON_CreateArray();
+    cJSON_AddItemToObject(e, "exceptions", list);
+    for (unsigned i = 0; i < c->exception_kinds; i++) {
+        cJSON *x = cJSON_CreateObject();
+        add_num(x, "count", (double)c->exceptions[i].count);
+        add_str(x, "class", c->exceptions[i].name);
+        add_str(x, "example", c->exceptions[i].example);
+        cJSON_AddItemToArray(list, x);
+    }
+}
+
+static cJSON *op_json(const struct sim *s, const struct dup_op *d, int fd, struct op_details *od)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (d->first) {
+        read_op(s, s->cfg->history ? fd : -1, d->ref, od);
+        if (!od->found) {
+            add_num(o, s->cfg->history ? "history-offset" : "index", (double)d->ref);
+            add_str(o, "note",
+                    s->cfg->history ? "could not be read back from history.jsonl"
+                                    : "details need the history (--no-history)");
+            return o;
+        }
+        add_num(o, "index", (double)od->index);
+        add_num(o, "time", (double)od->time_ns);
+        add_num(o, "process", (double)od->process);
+        add_str(o, "node", od->node);
+        add_str(o, "client", od->client);
+        return o;
+    }
+    memset(od, 0, sizeof(*od));
+    od->found = true;
+    od->time_ns = d->time_ns;
+    od->process = d->process;
+    snprintf(od->node, sizeof(od->node), "%s", s->nodes[d->node].name);
+    snprintf(od->client, sizeof(od->client), "c%u", d->client);
+    if (s->cfg->history)
+        add_num(o, "history-offset", (double)d->ref);
+    else
+        add_num(o, "index", (double)d->ref);
+    add_num(o, "time", (double)d->time_ns);
+    add_num(o, "process", (double)d->process);
+    add_str(o, "node", od->node);
+    add_str(o, "client", od->client);
+    return o;
+}
+
+static int dup_op_cmp(const void *a, const void *b)
+{
+    const struct dup_op *x = a, *y = b;
+    if (x->entry != y->entry)
+        return x->entry < y->entry ? -1 : 1;
+    if (x->first != y->first)
+        return x->first ? -1 : 1;
+    return (x->time_ns > y->time_ns) - (x->time_ns < y->time_ns);
+}
+
+static int dup_count_cmp(const void *a, const void *b)
+{
+    const struct dup_id *x = *(const struct dup_id *const *)a,
+                        *y = *(const struct dup_id *const *)b;
+    return (x->count < y->count) - (x->count > y->count);
+}
+
+#define DUPS_IN_RESULTS 1000
+
+/* Writes every duplicated ID with its ops, to results (first DUPS_IN_RESULTS) and to
+ * duplicates.jsonl (all), and the first few to the summary text. */
+static void add_duplicates(cJSON *w, struct sim *s, struct buf *summary)
+{
+    struct check *c = s->check;
+    /* Maelstrom's :duplicated: the 48 most frequent, as a map from ID to count. */
+    struct dup_id **top = xmalloc((c->dups_len ? c->dups_len : 1) * sizeof(*top));
+    for (size_t i = 0; i < c->dups_len; i++)
+        top[i] = &c->dups[i];
+    qsort(top, c->dups_len, sizeof(*top), dup_count_cmp);
+    cJSON *dmap = add_obj(w, "duplicated");
+    for (size_t i = 0; i < c->dups_len && i < 48; i++) {
+        /* JSON keys are strings: a string ID is its own key, any other ID its JSON text. */
+        struct json_val v;
+        char key[512];
+        if (json_scan(top[i]->text, strlen(top[i]->text), true, &v, NULL) > 0 &&
+            v.type == JSON_STRING) {
+            ssize_t k = json_str_decode(&v, key, sizeof(key) - 1);
+            key[k < 0 ? 0 : k] = '\0';
+        } else {
+            snprintf(key, sizeof(key), "%s", top[i]->text);
+        }
+        add_num(dmap, key, (double)top[i]->count);
+    }
+    free(top);
+    if (!c->dups_len)
+        return;
+
+    qsort(c->dup_ops, c->dup_ops_len, sizeof(*c->dup_ops), dup_op_cmp);
+    int fd = s->cfg->history ? open(store_path(s, "history.jsonl"), O_RDONLY | O_CLOEXEC) : -1;
+    FILE *all = fopen(store_path(s, "duplicates.jsonl"), "w");
+    cJSON *list = cJSON_CreateArray();
+    cJSON_AddItemToObject(w, "duplicates", list);
+    size_t listed = 0;
+    for (size_t i = 0; i < c->dup_ops_len;) {
+        size_t j = i;
+        while (j < c->dup_ops_len && c->dup_ops[j].entry == c->dup_ops[i].entry)
+            j++;
+        const struct dup_id *id = NULL;
+        for (size_t k = 0; k < c->dups_len && !id; k++)
+            if (c->dups[k].entry == c->dup_ops[i].entry)
+                id = &c->dups[k];
+        ASSERT(id);
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddItemToObject(d, "id", raw(id->text));
+        add_num(d, "count", (double)id->count);
+        cJSON *ops = cJSON_CreateArray();
+        cJSON_AddItemToObject(d, "ops", ops);
+        if (listed < 10)
+            buf_printf(summary, "  %s returned %llu times:\n", id->text,
+                       (unsigned long long)id->count);
+        for (size_t k = i; k < j; k++) {
+            struct op_details od;
+            cJSON_AddItemToArray(ops, op_json(s, &c->dup_ops[k], fd, &od));
+            if (listed < 10 && k - i < 6 && od.found)
+                buf_printf(summary, "    by %s to %s (process %llu) at %.6f s\n", od.node,
+                           od.client, (unsigned long long)od.process, (double)od.time_ns / 1e9);
+        }
+        if (all) {
+            char *line = cJSON_PrintUnformatted(d);
+            fprintf(all, "%s\n", line);
+            cJSON_free(line);
+        }
+        if (listed < DUPS_IN_RESULTS)
+            cJSON_AddItemToArray(list, d);
+        else
+            cJSON_Delete(d);
+        listed++;
+        i = j;
+    }
+    if (listed > 10)
+        buf_printf(summary, "  ... and %zu more duplicated IDs (duplicates.jsonl)\n", listed - 10);
+    if (c->dup_ops_dropped)
+        add_num(w, "duplicate-ops-not-kept", (double)c->dup_ops_dropped);
+    if (all && fclose(all) != 0)
+        fprintf(stderr, "eddy: writing duplicates.jsonl failed: %s\n", strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
+static enum verdict add_workload(cJSON *res, struct sim *s, struct buf *summary)
+{
+    struct check *c = s->check;
+    cJSON *w = add_obj(res, "workload");
+    if (s->cfg->workload == WORKLOAD_ECHO) {
+        enum verdict v = c->echo_errors ? V_FALSE : V_TRUE;
+        add_valid(w, v);
+        cJSON *errs = cJSON_CreateArray();
+        cJSON_AddItemToObject(w, "errors", errs);
+        for (uint64_t i = 0; i < c->echo_errors && i < CHECK_ECHO_ERRORS_MAX; i++)
+            cJSON_AddItemToArray(errs, cJSON_CreateString(c->echo_error_text[i]));
+        add_num(w, "error-count", (double)c->echo_errors);
+        buf_printf(summary, "echo: %llu of %llu ops answered with the right payload\n",
+                   (unsigned long long)(c->count - c->echo_errors), (unsigned long long)c->count);
+        return v;
+    }
+    enum verdict v = c->dup_ids ? V_FALSE : (c->incomparable ? V_UNKNOWN : V_TRUE);
+    if (c->too_long)
+        v = worst(v, V_UNKNOWN);
+    add_valid(w, v);
+    add_num(w, "attempted-count", (double)c->invokes);
+    add_num(w, "acknowledged-count", (double)c->acknowledged);
+    add_num(w, "duplicated-count", (double)c->dup_ids);
+    if (c->incomparable) {
+        add_str(w, "error", c->incomparable_why);
+    } else if (c->range_lo_text) {
+        cJSON *r = cJSON_CreateArray();
+        cJSON_AddItemToArray(r, raw(c->range_lo_text));
+        cJSON_AddItemToArray(r, raw(c->range_hi_text));
+        cJSON_AddItemToObject(w, "range", r);
+    }
+    if (c->too_long)
+        add_num(w, "ids-too-long-to-check", (double)c->too_long);
+    cJSON *mem = add_obj(w, "eddy-checker");
+    add_num(mem, "ids", (double)idset_count(c->ids));
+    add_num(mem, "bytes", (double)idset_bytes(c->ids));
+    buf_printf(summary, "unique-ids: %llu acknowledged of %llu attempted, %llu duplicated IDs\n",
+               (unsigned long long)c->acknowledged, (unsigned long long)c->invokes,
+               (unsigned long long)c->dup_ids);
+    if (c->incomparable)
+        buf_printf(summary, "  %s\n", c->incomparable_why);
+    add_duplicates(w, s, summary);
+    return v;
+}
+
+static const char *class_name(enum violation_class c)
+{
+    switch (c) {
+    case VIOLATION_MUTE:
+        return "mute";
+    case VIOLATION_RPC:
+        return "malformed-rpc-response";
+    case VIOLATION_DROP:
+        return "dropped-reply";
+    case VIOLATION_WARNING:
+        return "warning";
+    }
+    return "?";
+}
+
+static enum verdict add_protocol(cJSON *res, const struct sim *s, struct buf *summary)
+{
+    cJSON *p = add_obj(res, "protocol");
+    uint64_t bad = s->violation_counts[VIOLATION_MUTE] + s->violation_counts[VIOLATION_RPC] +
+                   s->violation_counts[VIOLATION_DROP];
+    enum verdict v = bad ? V_FALSE : V_TRUE;
+    add_valid(p, v);
+    add_num(p, "violation-count", (double)bad);
+    add_num(p, "warning-count", (double)s->violation_counts[VIOLATION_WARNING]);
+    cJSON *by = add_obj(p, "by-class");
+    for (int k = 0; k <= VIOLATION_WARNING; k++)
+        add_num(by, class_name((enum violation_class)k), (double)s->violation_counts[k]);
+    cJSON *list = cJSON_CreateArray();
+    cJSON_AddItemToObject(p, "violations", list);
+    for (uint32_t i = 0; i < s->violations_kept; i++) {
+        const struct violation *x = &s->violations[i];
+        cJSON *o = cJSON_CreateObject();
+        add_str(o, "node", s->nodes[x->node].name);
+        add_num(o, "line-number", (double)x->line_no);
+        add_num(o, "time", (double)x->time_ns);
+        add_str(o, "class", class_name(x->cls));
+        add_str(o, "reason", x->reason);
+        add_str(o, "line", x->line);
+        add_num(o, "line-length", (double)x->line_len);
+        add_str(o, "maelstrom", traffic_consequence(x->cls));
+        cJSON_AddItemToArray(list, o);
+        if (i < 10)
+            buf_printf(summary, "  %s stdout line %llu: %s\n    line: %.160s%s\n    %s\n",
+                       s->nodes[x->node].name, (unsigned long long)x->line_no, x->reason, x->line,
+                       x->line_len > 160 ? "..." : "", traffic_consequence(x->cls));
+    }
+    return v;
+}
+
+static void add_latency(cJSON *res, const struct sim *s)
+{
+    const struct check *c = s->check;
+    cJSON *l = add_obj(res, "latency");
+    static const double qs[] = {0.5, 0.9, 0.95, 0.99, 0.999, 1.0};
+    static const char *const names[] = {"p50", "p90", "p95", "p99", "p999", "max"};
+    cJSON *all = add_obj(l, "all-ms"), *ok = add_obj(l, "ok-ms");
+    for (size_t i = 0; i < ARRAY_LEN(qs); i++) {
+        add_num(all, names[i], (double)check_quantile(&c->lat_all, qs[i]) / 1e6);
+        add_num(ok, names[i], (double)check_quantile(&c->lat_ok, qs[i]) / 1e6);
+    }
+    double secs = s->cfg->time_limit_s;
+    add_num(l, "ops-per-second", secs > 0 ? (double)c->count / secs : 0);
+}
+
+static void add_faults(cJSON *res, const struct sim *s)
+{
+    cJSON *f = add_obj(res, "faults");
+    cJSON *kinds = cJSON_CreateArray();
+    for (int k = 0; k < FAULT_KIND_COUNT; k++)
+        if (s->cfg->nemesis & (1u << k))
+            cJSON_AddItemToArray(kinds, cJSON_CreateString(fault_kind_name((enum fault_kind)k)));
+    cJSON_AddItemToObject(f, "random", kinds);
+    add_num(f, "interval", s->cfg->nemesis_interval_s);
+    add_num(f, "planned", (double)s->plan.len);
+    if (s->plan.truncated)
+        add_str(f, "warning", "the fault plan reached its limit; later events were dropped");
+    uint64_t applied = 0, refused = 0;
+    cJSON *ev = cJSON_CreateArray();
+    cJSON_AddItemToObject(f, "events", ev);
+    for (size_t i = 0; i < s->fault_log_len; i++) {
+        const struct fault_record *r = &s->fault_log[i];
+        applied += r->applied;
+        refused += !r->applied;
+        cJSON *o = cJSON_CreateObject();
+        add_num(o, "time", (double)r->time_ns);
+        add_str(o, "f", fault_action_name(r->action));
+        add_str(o, "kind", fault_kind_name(fault_action_kind(r->action)));
+        add_bool(o, "applied", r->applied);
+        add_str(o, "detail", r->detail);
+        cJSON_AddItemToArray(ev, o);
+    }
+    add_num(f, "applied-count", (double)applied);
+    add_num(f, "not-applied-count", (double)refused);
+    cJSON *clk = add_obj(f, "clocks");
+    for (uint32_t i = 0; i < s->node_count; i++) {
+        const struct sim_node *n = &s->nodes[i];
+        if (!n->clock && !s->clock_needed)
+            continue;
+        cJSON *o = add_obj(clk, n->name);
+        add_bool(o, "controlled", n->clock != NULL);
+        add_bool(o, "library-loaded", n->clock_loaded);
+        add_num(o, "reads", n->clock ? (double)clockctl_reads(n->clock) : 0);
+        cJSON *pts = cJSON_CreateArray();
+        cJSON_AddItemToObject(o, "offsets", pts);
+        const struct clock_series *c = &s->clock_series[i];
+        for (size_t k = 0; k < c->len; k++) {
+            cJSON *pt = cJSON_CreateArray();
+            cJSON_AddItemToArray(pt, cJSON_CreateNumber((double)c->p[k].t_ns / 1e9));
+            cJSON_AddItemToArray(pt, cJSON_CreateNumber((double)c->p[k].offset_ns / 1e6));
+            cJSON_AddItemToArray(pts, pt);
+        }
+    }
+}
+
+static void add_nodes(cJSON *res, const struct sim *s)
+{
+    cJSON *o = add_obj(res, "nodes");
+    for (uint32_t i = 0; i < s->node_count; i++) {
+        const struct sim_node *n = &s->nodes[i];
+        cJSON *x = add_obj(o, n->name);
+        add_num(x, "ops", (double)n->ops);
+        add_num(x, "ok", (double)n->oks);
+        add_num(x, "incarnations", n->incarnation + 1);
+        add_num(x, "violations", (double)n->violations);
+        add_bool(x, "muted", n->muted);
+        add_num(x, "lines-ignored-after-mute", (double)n->muted_lines);
+        add_num(x, "late-replies", (double)n->late_replies);
+        add_num(x, "messages-not-delivered", (double)n->stdin_drops);
+        add_num(x, "stdout-lines", (double)n->proc.stdout_lines);
+        add_bool(x, "log-truncated", n->proc.log_truncated);
+        if (n->exited)
+            add_num(x, "exit-status", n->exit_status);
+    }
+}
+
+static void add_plot(cJSON *res, const struct sim *s)
+{
+    const struct check *c = s->check;
+    cJSON *p = add_obj(res, "plot");
+    add_num(p, "bucket-seconds", c->bucket_ns / 1e9);
+    cJSON *b = cJSON_CreateArray();
+    cJSON_AddItemToObject(p, "buckets", b);
+    for (int i = 0; i < CHECK_BUCKETS; i++) {
+        const struct time_bucket *t = &c->buckets[i];
+        if (!t->ok && !t->fail && !t->info)
+            continue;
+        cJSON *x = cJSON_CreateObject();
+        add_num(x, "t", i * c->bucket_ns / 1e9);
+        add_num(x, "ok", t->ok);
+        add_num(x, "fail", t->fail);
+        add_num(x, "info", t->info);
+        add_num(x, "p50-ms", check_bucket_quantile(t, 0.5) / 1e3);
+        add_num(x, "p99-ms", check_bucket_quantile(t, 0.99) / 1e3);
+        add_num(x, "max-ms", t->latency_max_us / 1e3);
+        cJSON_AddItemToArray(b, x);
+    }
+    cJSON *sm = cJSON_CreateArray();
+    cJSON_AddItemToObject(p, "samples", sm);
+    for (uint32_t i = 0; i < c->samples_len; i++) {
+        const struct sample *x = &c->samples[i];
+        cJSON *pt = cJSON_CreateArray();
+        cJSON_AddItemToArray(pt, cJSON_CreateNumber((double)x->time_ns / 1e9));
+        cJSON_AddItemToArray(pt, cJSON_CreateNumber((double)x->latency_ns / 1e6));
+        cJSON_AddItemToArray(pt, cJSON_CreateString(op_type_name(x->type)));
+        cJSON_AddItemToArray(pt, cJSON_CreateString(s->nodes[x->node].name));
+        cJSON_AddItemToArray(sm, pt);
+    }
+    cJSON *msgs = cJSON_CreateArray();
+    cJSON_AddItemToObject(p, "messages", msgs);
+    for (uint32_t i = 0; i < s->messages_len; i++) {
+        cJSON *m = cJSON_CreateObject();
+        char name[32];
+        uint32_t src = s->messages[i].src, dest = s->messages[i].dest;
+        if (src < s->node_count)
+            add_str(m, "from", s->nodes[src].name);
+        else
+            add_str(m, "from", (snprintf(name, sizeof(name), "c%u", src - s->node_count), name));
+        if (dest < s->node_count)
+            add_str(m, "to", s->nodes[dest].name);
+        else
+            add_str(m, "to", (snprintf(name, sizeof(name), "c%u", dest - s->node_count), name));
+        add_num(m, "send", (double)s->messages[i].send_ns / 1e9);
+        if (s->messages[i].recv_ns >= 0)
+            add_num(m, "recv", (double)s->messages[i].recv_ns / 1e9);
+        add_str(m, "type", s->messages[i].type);
+        add_bool(m, "dropped", s->messages[i].dropped);
+        cJSON_AddItemToArray(msgs, m);
+    }
+}
+
+static void add_config(cJSON *res, const struct sim *s)
+{
+    const struct config *c = s->cfg;
+    cJSON *e = add_obj(res, "eddy");
+    add_str(e, "version", EDDY_VERSION);
+    add_str(e, "command", s->command_line);
+    add_str(e, "run-dir", s->run_dir);
+    add_str(e, "bin", c->bin);
+    add_str(e, "workload", workload_name(c->workload));
+    add_num(e, "node-count", s->node_count);
+    add_num(e, "concurrency", c->concurrency);
+    add_num(e, "time-limit", c->time_limit_s);
+    if (c->rate_max)
+        add_str(e, "rate", "max");
+    else
+        add_num(e, "rate", c->rate);
+    add_num(e, "latency", c->latency_ms);
+    add_bool(e, "history", c->history);
+    if (s->hist.error) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "history.jsonl is incomplete: %s; %llu lines were not written",
+                 strerror(s->hist.error), (unsigned long long)s->hist.lost);
+        add_str(e, "history-error", msg);
+    }
+    if (c->scenario)
+        add_str(e, "scenario", c->scenario);
+}
+
+/* ==== The whole map ==== */
+
+static int write_file_atomic(const char *path, const char *text, char *err, size_t elen)
+{
+    char tmp[1300];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, elen, "cannot write %s: %s", tmp, strerror(errno));
+        return -errno;
+    }
+    size_t len = strlen(text), at = 0;
+    while (at < len) {
+        ssize_t n = write(fd, text + at, len - at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            snprintf(err, elen, "cannot write %s: %s", path, n < 0 ? strerror(errno) : "disk full");
+            close(fd);
+            unlink(tmp);
+            return -EIO;
+        }
+        at += (size_t)n;
+    }
+    if (close(fd) < 0 || rename(tmp, path) < 0) {
+        snprintf(err, elen, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -EIO;
+    }
+    return 0;
+}
+
+static const char *verdict_line(enum verdict v)
+{
+    switch (v) {
+    case V_TRUE:
+        return "Everything looks good! ヽ(‘ー`)ノ";
+    case V_FALSE:
+        return "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻";
+    case V_UNKNOWN:
+        break;
+    }
+    return "Errors occurred during analysis, but no anomalies found. ಠ~ಠ";
+}
+
+int report_write(struct sim *s)
+{
+    struct check *c = s->check;
+    struct buf summary;
+    buf_init(&summary, 1u << 20);
+    cJSON *res = cJSON_CreateObject();
+
+    cJSON *perf = add_obj(res, "perf");
+    add_obj(perf, "latency-graph");
+    add_bool(cJSON_GetObjectItem(perf, "latency-graph"), "valid?", true);
+    add_obj(perf, "rate-graph");
+    add_bool(cJSON_GetObjectItem(perf, "rate-graph"), "valid?", true);
+    add_bool(perf, "valid?", true);
+    add_bool(add_obj(res, "timeline"), "valid?", true);
+    add_exceptions(res, c);
+    enum verdict v = V_TRUE;
+    v = worst(v, add_stats(res, c, s));
+    v = worst(v, add_availability(res, c, s->cfg));
+    add_net(res, s);
+    struct buf wsum, psum;
+    buf_init(&wsum, 1u << 20);
+    buf_init(&psum, 1u << 20);
+    v = worst(v, add_workload(res, s, &wsum));
+    v = worst(v, add_protocol(res, s, &psum));
+    if (s->exit_code == 255 || s->interrupted)
+        v = worst(v, V_UNKNOWN);
+    add_valid(res, v);
+
+    add_num(res, "seed", (double)s->cfg->seed);
+    add_latency(res, s);
+    add_faults(res, s);
+    add_nodes(res, s);
+    add_config(res, s);
+    add_plot(res, s);
+    if (s->exit_code == 255)
+        add_str(res, "error", s->crash);
+    if (s->interrupted) {
+        add_bool(res, "interrupted", true);
+        add_str(res, "interrupted-by", strsignal(s->interrupt_signal));
+    }
+
+    char *text = cJSON_Print(res);
+    char err[512];
+    bool results_ok = write_file_atomic(store_path(s, "results.json"), text, err, sizeof(err)) == 0;
+    cJSON_free(text);
+    if (!results_ok)
+        fprintf(stderr, "eddy: %s\n", err);
+    if (report_html_write(res, store_path(s, "report.html"), err, sizeof(err)) < 0)
+        fprintf(stderr, "eddy: %s\n", err);
+    if (s->cfg->junit && junit_write(res, s->cfg->junit, err, sizeof(err)) < 0)
+        fprintf(stderr, "eddy: %s\n", err);
+
+    /* The summary, Maelstrom's verdict line last. */
+    if (s->exit_code == 255)
+        printf("\neddy: the run broke: %s\n", s->crash);
+    if (s->interrupted)
+        printf("\neddy: interrupted by %s: the results below are partial\n",
+               strsignal(s->interrupt_signal));
+    printf("\nRun: %s\n", s->run_dir);
+    printf("Ops: %llu (ok %llu, fail %llu, info %llu) in %.1f s; latency p50 %.3f ms, p99 %.3f "
+           "ms, max %.3f ms\n",
+           (unsigned long long)c->count, (unsigned long long)c->ok, (unsigned long long)c->fail,
+           (unsigned long long)c->info, s->cfg->time_limit_s,
+           (double)check_quantile(&c->lat_all, 0.5) / 1e6,
+           (double)check_quantile(&c->lat_all, 0.99) / 1e6, (double)c->lat_all.max_ns / 1e6);
+    printf("Rate: %.1f ops/s; net %llu messages, %.4f per op\n",
+           s->cfg->time_limit_s > 0 ? (double)c->count / s->cfg->time_limit_s : 0,
+           (unsigned long long)s->net_all.msgs,
+           c->invokes ? (double)s->net_all.msgs / (double)c->invokes : 0);
+    uint64_t applied = 0, refused = 0;
+    for (size_t i = 0; i < s->fault_log_len; i++) {
+        applied += s->fault_log[i].applied;
+        refused += !s->fault_log[i].applied;
+    }
+    if (s->fault_log_len)
+        printf("Faults: %llu applied, %llu could not be applied (see results.json faults)\n",
+               (unsigned long long)applied, (unsigned long long)refused);
+    if (s->service_requests)
+        printf("Services: %llu messages to Maelstrom services, which eddy does not simulate "
+               "(answered with error 10)\n",
+               (unsigned long long)s->service_requests);
+    fwrite(buf_peek(&wsum), 1, buf_len(&wsum), stdout);
+    uint64_t bad = s->violation_counts[VIOLATION_MUTE] + s->violation_counts[VIOLATION_RPC] +
+                   s->violation_counts[VIOLATION_DROP];
+    if (bad || s->violation_counts[VIOLATION_WARNING]) {
+        printf("Protocol: %llu violations, %llu warnings\n", (unsigned long long)bad,
+               (unsigned long long)s->violation_counts[VIOLATION_WARNING]);
+        fwrite(buf_peek(&psum), 1, buf_len(&psum), stdout);
+    } else {
+        printf("Protocol: no violations\n");
+    }
+    cJSON *avail = cJSON_GetObjectItem(res, "availability");
+    printf("Availability: ok-fraction %.6f (%s)\n",
+           cJSON_GetObjectItem(avail, "ok-fraction")->valuedouble,
+           s->cfg->availability == AVAILABILITY_NONE            ? "not checked"
+           : cJSON_IsTrue(cJSON_GetObjectItem(avail, "valid?")) ? "as required"
+                                                                : "below what was required");
+    if (s->hist.error)
+        printf("History: incomplete (%s); %llu lines not written\n", strerror(s->hist.error),
+               (unsigned long long)s->hist.lost);
+    if (v != V_TRUE)
+        printf("Reproduce: %s\n", s->command_line);
+    printf("\n%s\n", verdict_line(v));
+    fflush(stdout);
+
+    cJSON_Delete(res);
+    buf_fini(&summary);
+    buf_fini(&wsum);
+    buf_fini(&psum);
+    if (s->interrupted)
+        return 128 + s->interrupt_signal;
+    if (s->exit_code)
+        return s->exit_code;
+    return v == V_TRUE ? 0 : v == V_FALSE ? 1 : 2;
+}

@@ -1,0 +1,236 @@
+/*
+ * sim.h: the state of one `eddy test` run, shared by the files of its I/O shell.
+ *
+ * run.c owns the life cycle (spawn, init, the client phase, teardown), the timers and the fault
+ * applications; traffic.c owns what flows: node output lines, routing, clients and workers,
+ * ops and their completions. Both see this struct; nothing outside sim/ does.
+ * Depends on: config, proc, net, nemesis, check, history, clockctl. Used by: run, traffic,
+ * report, main.
+ */
+#ifndef EDDY_SIM_SIM_H
+#define EDDY_SIM_SIM_H
+
+#include "check.h"
+#include "config.h"
+#include "history.h"
+#include "nemesis.h"
+#include "net.h"
+#include "proc.h"
+#include "eddy/buf.h"
+#include "eddy/msg.h"
+#include "eddy/prng.h"
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct clockctl;
+
+#define VIOLATIONS_KEPT 100 /* protocol violations kept in detail */
+#define FAULT_LOG_MAX 100000
+#define MESSAGES_KEPT 400 /* first messages kept for the Lamport diagram */
+
+/* How Maelstrom would react to a bad line, which decides how eddy does. */
+enum violation_class {
+    VIOLATION_MUTE,    /* Maelstrom's stdout reader throws and never reads the node again */
+    VIOLATION_RPC,     /* the client throws malformed-rpc-response: the op becomes info */
+    VIOLATION_DROP,    /* the client discards the reply silently: the op times out */
+    VIOLATION_WARNING, /* accepted by Maelstrom, but almost certainly a mistake */
+};
+
+struct violation {
+    uint32_t node;
+    enum violation_class cls;
+    uint64_t line_no; /* line number on the node's stdout */
+    int64_t time_ns;
+    char reason[256];
+    char line[512];  /* the line, truncated */
+    size_t line_len; /* its full length */
+};
+
+struct sim_node {
+    struct proc proc;
+    uint32_t index;
+    const char *name;
+    char *name_json; /* the name as a JSON string, quotes included */
+    size_t name_json_len;
+    bool initialised; /* init_ok received from the current incarnation */
+    bool muted;       /* Maelstrom would have stopped reading it */
+    bool down;        /* killed by eddy's nemesis, not yet restarted */
+    bool paused;
+    bool exited; /* exited without being killed by eddy */
+    int exit_status;
+    uint32_t incarnation; /* 0 for the first process */
+    uint32_t init_client; /* client that sent the current incarnation's init */
+    int64_t init_deadline_ns;
+    uint64_t muted_lines; /* lines ignored after muting */
+    uint64_t violations;
+    uint64_t late_replies; /* replies to requests whose clients had given up */
+    uint64_t stdin_drops;  /* messages eddy could not queue (node not reading, or down) */
+    int64_t start_fake_ns; /* wall clock the current incarnation started with (clock faults) */
+    struct clockctl *clock;
+    bool clock_loaded; /* the node's process mapped its clock control block */
+    uint64_t ops;      /* ops sent to it */
+    uint64_t oks;
+};
+
+struct client {
+    uint32_t node;
+    int32_t worker; /* -1 for init and setup clients */
+    bool open;
+    int64_t last_msg_id; /* msg_ids are 1, 2, 3, ... per client */
+    int64_t awaiting;    /* msg_id of the outstanding request, 0 when idle */
+};
+
+struct worker {
+    uint32_t index;
+    uint32_t node;
+    uint64_t process; /* Jepsen's process number: index, + concurrency after each crash */
+    int64_t client;   /* cN in use, -1 before the first op */
+    bool busy;
+    uint32_t free_pos; /* position in the free list when idle */
+    /* The op in flight. */
+    enum op_f f;
+    int echo_n;
+    int64_t invoke_ns;
+    int64_t deadline_ns;
+    struct worker *prev, *next; /* the timeout FIFO */
+};
+
+struct clock_point {
+    int64_t t_ns;      /* since the test start */
+    int64_t offset_ns; /* the node's fake clock minus the real one */
+};
+
+struct clock_series {
+    struct clock_point *p;
+    size_t len, cap;
+};
+
+#define CLOCK_POINTS_MAX 20000 /* per node */
+
+struct fault_record {
+    int64_t time_ns;
+    enum fault_action action;
+    bool applied;
+    char detail[240];
+};
+
+struct sim {
+    struct config *cfg;
+    struct ev_loop *loop;
+    struct prng workload_rng; /* stagger gaps, worker choice, echo payloads */
+    struct prng nemesis_rng;  /* choices made when events fire */
+    int64_t mono_origin_ns;   /* CLOCK_MONOTONIC at the test's time 0 */
+    int64_t now_ns;           /* cached "now", since the origin */
+    int64_t limit_ns;         /* time limit, since the origin */
+
+    struct sim_node *nodes;
+    uint32_t node_count;
+    uint32_t *node_map; /* open addressing: node index + 1, keyed by name hash */
+    uint32_t node_map_cap;
+    bool client_named_nodes; /* some node is named like a client (c12) */
+    struct client *clients;  /* indexed by N of cN */
+    uint32_t client_count, client_cap;
+    struct worker *workers;
+    uint32_t worker_count;
+    uint32_t *free_workers; /* indices of idle workers */
+    uint32_t free_count;
+    struct worker *timeouts_head, *timeouts_tail;
+    uint64_t in_flight;
+
+    struct net *net;
+    uint64_t next_net_id;
+    struct {
+        uint64_t send, recv, msgs;
+    } net_all, net_clients, net_servers;
+    uint64_t service_requests; /* messages to Maelstrom services eddy does not simulate */
+
+    struct history hist;
+    struct check *check;
+    struct buf scratch; /* formatting request lines */
+
+    /* Phases. */
+    bool init_done;
+    bool generating; /* the client phase is running */
+    bool stopping;   /* time limit passed: no new ops */
+    bool finished;
+    bool op_pending; /* rate-limited: an op is due but no worker was free */
+    int64_t next_op_ns;
+    int exit_code;    /* set when the run breaks (255) or is interrupted */
+    char crash[2048]; /* why the run broke, for the summary */
+    bool interrupted;
+    int interrupt_signal;
+
+    /* Faults. */
+    struct nemesis_plan plan;
+    size_t plan_next;
+    unsigned faults_active; /* bit per fault kind in force now */
+    char partition_desc[512];
+    struct fault_record *fault_log;
+    size_t fault_log_len;
+    char clock_dir[256];   /* private directory of the clock control blocks */
+    const char *clock_lib; /* path of libeddyclock.so, NULL when clock faults are off */
+    bool clock_needed;
+    struct clock_series *clock_series; /* per node */
+
+    /* Protocol conformance. */
+    struct violation violations[VIOLATIONS_KEPT];
+    uint32_t violations_kept;
+    uint64_t violation_counts[4];
+
+    /* First messages, for the Lamport diagram. */
+    struct {
+        int64_t send_ns, recv_ns;
+        uint32_t src, dest; /* endpoint ids: nodes 0..N-1, clients N + k */
+        char type[24];
+        bool dropped;
+    } messages[MESSAGES_KEPT];
+    uint32_t messages_len;
+
+    /* Watchers. */
+    ev_prepare flush_w;
+    ev_timer op_timer;
+    ev_timer timeout_timer;
+    ev_timer net_timer;
+    ev_timer nemesis_timer;
+    ev_timer limit_timer;
+    ev_timer init_timer;
+    ev_timer progress_timer;
+    ev_timer teardown_timer;
+    ev_signal sigint_w, sigterm_w;
+
+    /* Output. */
+    char run_dir[1024];
+    bool progress_shown;
+    int64_t wall_start_ns; /* CLOCK_REALTIME at the start, for the store name */
+    char *command_line;
+};
+
+/* traffic.c */
+void traffic_build_node_map(struct sim *s);
+const char *traffic_consequence(enum violation_class cls);
+void traffic_node_line(struct proc *p, const char *line, size_t len);
+void traffic_issue_ops(struct sim *s);
+void traffic_expire(struct sim *s);
+void traffic_worker_free(struct sim *s, struct worker *w);
+int64_t traffic_open_client(struct sim *s, uint32_t node, int32_t worker);
+void traffic_send_init(struct sim *s, struct sim_node *n);
+void traffic_deliver_due(struct sim *s);
+void traffic_violation(struct sim *s, struct sim_node *n, enum violation_class cls,
+                       const char *line, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+void traffic_fail_node_ops(struct sim *s, uint32_t node, const char *why);
+
+/* report.c */
+void report_clock_sample(struct sim *s, uint32_t node, int64_t t_ns, int64_t offset_ns);
+
+/* run.c */
+int64_t sim_clock_ns(struct sim *s);
+void sim_update_now(struct sim *s);
+void sim_crash(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sim_arm_net_timer(struct sim *s);
+void sim_node_initialised(struct sim *s, struct sim_node *n);
+void sim_maybe_finish(struct sim *s);
+
+#endif /* EDDY_SIM_SIM_H */

@@ -1,0 +1,843 @@
+/*
+ * traffic.c: every message of a run: node output, routing, clients, workers and ops.
+ *
+ * Each line a node prints is checked as Maelstrom checks it (JSON, closed envelope, registered
+ * src and dest, closed reply schema, in_reply_to matching the awaited request) and then routed:
+ * to another node through the net, or to a client, where it completes an op. Where Maelstrom
+ * would stop reading the node (its stdout thread dies on the exception), eddy reports the line,
+ * mutes the node the same way and marks the run invalid; where Maelstrom's client would throw or
+ * silently discard, eddy does the same and says so.
+ * The common path (a worker's request out, its reply in) allocates nothing: requests are
+ * formatted straight into the node's stdin queue, replies are slices of the read buffer, and the
+ * history line is formatted into the history's buffer.
+ * Depends on: sim, proc, net, check, history, msg, json. Used by: run.
+ */
+#include "sim.h"
+#include "eddy/alloc.h"
+#include "eddy/errors.h"
+#include "eddy/json.h"
+#include "eddy/util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ==== Violations ==== */
+
+static const char *const consequences[] = {
+    [VIOLATION_MUTE] = "Maelstrom's reader for this node throws here and never reads its stdout "
+                       "again: every later reply is lost",
+    [VIOLATION_RPC] = "Maelstrom's client throws malformed-rpc-response: the op is recorded as "
+                      "info with an exception",
+    [VIOLATION_DROP] = "Maelstrom's client discards the reply silently: the op times out",
+    [VIOLATION_WARNING] = "Maelstrom accepts this line, but it is almost certainly a mistake",
+};
+
+void traffic_violation(struct sim *s, struct sim_node *n, enum violation_class cls,
+                       const char *line, size_t len, const char *fmt, ...)
+{
+    s->violation_counts[cls]++;
+    n->violations++;
+    if (cls == VIOLATION_MUTE)
+        n->muted = true;
+    if (s->violations_kept < VIOLATIONS_KEPT) {
+        struct violation *v = &s->violations[s->violations_kept++];
+        v->node = n->index;
+        v->cls = cls;
+        v->line_no = n->proc.stdout_lines;
+        v->time_ns = s->now_ns;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+        va_end(ap);
+        size_t k = EDDY_MIN(len, sizeof(v->line) - 1);
+        if (line && k)
+            memcpy(v->line, line, k);
+        v->line[line ? k : 0] = '\0';
+        v->line_len = line ? len : 0;
+        /* The first violation of each node is also said at once: it is usually the bug. */
+        if (n->violations == 1)
+            fprintf(stderr, "eddy: %s, stdout line %llu: %s\n  line: %.200s%s\n  %s\n", n->name,
+                    (unsigned long long)v->line_no, v->reason, v->line, len > 200 ? "..." : "",
+                    consequences[cls]);
+    }
+}
+
+const char *traffic_consequence(enum violation_class cls)
+{
+    return consequences[cls];
+}
+
+/* ==== Endpoints ==== */
+
+enum ep_kind {
+    EP_UNKNOWN,
+    EP_NODE,
+    EP_CLIENT,
+    EP_SERVICE,
+};
+
+static const char *const services[] = {"lin-kv", "seq-kv", "lww-kv", "lin-tso"};
+
+static uint64_t name_hash(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
+    return h;
+}
+
+static bool looks_like_client(const char *name, size_t n)
+{
+    if (n < 2 || name[0] != 'c' || (n > 2 && name[1] == '0'))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (name[i] < '0' || name[i] > '9')
+            return false;
+    return true;
+}
+
+void traffic_build_node_map(struct sim *s)
+{
+    uint32_t cap = 16;
+    while (cap < s->node_count * 2)
+        cap *= 2;
+    s->node_map = xcalloc(cap, sizeof(uint32_t));
+    s->node_map_cap = cap;
+    for (uint32_t i = 0; i < s->node_count; i++) {
+        const char *name = s->nodes[i].name;
+        size_t n = strlen(name);
+        uint32_t j = (uint32_t)name_hash(name, n) & (cap - 1);
+        while (s->node_map[j])
+            j = (j + 1) & (cap - 1);
+        s->node_map[j] = i + 1;
+        s->client_named_nodes |= looks_like_client(name, n);
+    }
+}
+
+static bool find_node(const struct sim *s, const char *name, size_t n, uint32_t *index)
+{
+    uint32_t j = (uint32_t)name_hash(name, n) & (s->node_map_cap - 1);
+    while (s->node_map[j]) {
+        const char *cand = s->nodes[s->node_map[j] - 1].name;
+        if (strlen(cand) == n && memcmp(cand, name, n) == 0) {
+            *index = s->node_map[j] - 1;
+            return true;
+        }
+        j = (j + 1) & (s->node_map_cap - 1);
+    }
+    return false;
+}
+
+/* Resolves a src or dest string. A node may be named like a client (Maelstrom would then
+ * misclassify it); eddy gives the node precedence. */
+static enum ep_kind endpoint(const struct sim *s, const struct json_val *v, uint32_t *index)
+{
+    char name[256];
+    ssize_t n = json_str_decode(v, name, sizeof(name));
+    if (n < 0)
+        return EP_UNKNOWN;
+    if (looks_like_client(name, (size_t)n) &&
+        !(s->client_named_nodes && find_node(s, name, (size_t)n, index))) {
+        uint64_t k = 0;
+        for (ssize_t i = 1; i < n && k <= UINT32_MAX; i++)
+            k = k * 10 + (uint64_t)(name[i] - '0');
+        if (k >= s->client_count)
+            return EP_UNKNOWN;
+        *index = (uint32_t)k;
+        return EP_CLIENT;
+    }
+    if (find_node(s, name, (size_t)n, index))
+        return EP_NODE;
+    for (uint32_t i = 0; i < ARRAY_LEN(services); i++) {
+        if (strlen(services[i]) == (size_t)n && memcmp(services[i], name, (size_t)n) == 0) {
+            *index = i;
+            return EP_SERVICE;
+        }
+    }
+    return EP_UNKNOWN;
+}
+
+int64_t traffic_open_client(struct sim *s, uint32_t node, int32_t worker)
+{
+    if (s->client_count == s->client_cap) {
+        s->client_cap = s->client_cap ? s->client_cap * 2 : 256;
+        s->clients = xrealloc(s->clients, s->client_cap * sizeof(*s->clients));
+    }
+    uint32_t k = s->client_count++;
+    s->clients[k] = (struct client){.node = node, .worker = worker, .open = true};
+    return k;
+}
+
+/* ==== The Lamport diagram's record ==== */
+
+static uint32_t record_message(struct sim *s, uint32_t src, uint32_t dest, const struct msg *m)
+{
+    if (s->messages_len >= MESSAGES_KEPT)
+        return UINT32_MAX;
+    uint32_t i = s->messages_len++;
+    s->messages[i].send_ns = s->now_ns;
+    s->messages[i].recv_ns = -1;
+    s->messages[i].src = src;
+    s->messages[i].dest = dest;
+    s->messages[i].dropped = false;
+    ssize_t k =
+        json_str_decode(&m->f[MSG_TYPE], s->messages[i].type, sizeof(s->messages[i].type) - 1);
+    s->messages[i].type[k < 0 ? 0 : k] = '\0';
+    return i;
+}
+
+static void record_delivery(struct sim *s, uint32_t tag, bool dropped)
+{
+    if (tag < s->messages_len) {
+        s->messages[tag].recv_ns = s->now_ns;
+        s->messages[tag].dropped = dropped;
+    }
+}
+
+/* ==== Requests to nodes ==== */
+
+struct out {
+    char *p;
+    size_t n;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+    memcpy(o->p + o->n, s, n);
+    o->n += n;
+}
+
+#define PUT_LIT(o, s) put((o), (s), sizeof(s) - 1)
+
+static void put_u64(struct out *o, uint64_t v)
+{
+    o->n += json_fmt_u64(o->p + o->n, v);
+}
+
+/* Starts {"id":N,"src":"cK","dest":NODE,"body": */
+static void put_client_envelope(struct out *o, uint64_t net_id, uint64_t client,
+                                const struct sim_node *n)
+{
+    PUT_LIT(o, "{\"id\":");
+    put_u64(o, net_id);
+    PUT_LIT(o, ",\"src\":\"c");
+    put_u64(o, client);
+    PUT_LIT(o, "\",\"dest\":");
+    put(o, n->name_json, n->name_json_len);
+    PUT_LIT(o, ",\"body\":");
+}
+
+static void count_client_message(struct sim *s, bool delivered)
+{
+    s->net_all.send++;
+    s->net_all.msgs++;
+    s->net_clients.send++;
+    s->net_clients.msgs++;
+    if (delivered) {
+        s->net_all.recv++;
+        s->net_clients.recv++;
+    }
+}
+
+static void log_net(struct sim *s, bool send, const char *line, size_t len)
+{
+    if (send ? s->cfg->log_net_send : s->cfg->log_net_recv)
+        fprintf(stderr, "eddy: %s %.*s\n", send ? ":send" : ":recv",
+                (int)(len && line[len - 1] == '\n' ? len - 1 : len), line);
+}
+
+void traffic_send_init(struct sim *s, struct sim_node *n)
+{
+    int64_t k = traffic_open_client(s, n->index, -1);
+    struct client *c = &s->clients[k];
+    c->last_msg_id = 1;
+    c->awaiting = 1;
+    n->init_client = (uint32_t)k;
+    n->init_deadline_ns = sim_clock_ns(s) + (int64_t)(s->cfg->init_timeout_ms * 1e6);
+    size_t ids_len = 2;
+    for (uint32_t i = 0; i < s->node_count; i++)
+        ids_len += s->nodes[i].name_json_len + 1;
+    size_t need = 160 + 2 * n->name_json_len + ids_len;
+    char *dst = proc_reserve(&n->proc, need);
+    if (!dst) {
+        n->stdin_drops++;
+        return; /* the init deadline will report it */
+    }
+    struct out o = {.p = dst};
+    put_client_envelope(&o, s->next_net_id++, (uint64_t)k, n);
+    PUT_LIT(&o, "{\"type\":\"init\",\"node_id\":");
+    put(&o, n->name_json, n->name_json_len);
+    PUT_LIT(&o, ",\"node_ids\":[");
+    for (uint32_t i = 0; i < s->node_count; i++) {
+        if (i)
+            PUT_LIT(&o, ",");
+        put(&o, s->nodes[i].name_json, s->nodes[i].name_json_len);
+    }
+    PUT_LIT(&o, "],\"msg_id\":1}}\n");
+    ASSERT(o.n <= need);
+    log_net(s, true, dst, o.n);
+    proc_commit(&n->proc, o.n);
+    count_client_message(s, true);
+}
+
+/* ==== Workers ==== */
+
+static void timeout_append(struct sim *s, struct worker *w)
+{
+    w->next = NULL;
+    w->prev = s->timeouts_tail;
+    if (s->timeouts_tail)
+        s->timeouts_tail->next = w;
+    else
+        s->timeouts_head = w;
+    s->timeouts_tail = w;
+    if (!ev_is_active(&s->timeout_timer)) {
+        double at = (double)(w->deadline_ns - s->now_ns) / 1e9;
+        ev_timer_set(&s->timeout_timer, at > 0 ? at : 0, 0);
+        ev_timer_start(s->loop, &s->timeout_timer);
+    }
+}
+
+static void timeout_unlink(struct sim *s, struct worker *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        s->timeouts_head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        s->timeouts_tail = w->prev;
+    w->prev = w->next = NULL;
+}
+
+static void worker_take(struct sim *s, struct worker *w)
+{
+    ASSERT(!w->busy);
+    uint32_t last = s->free_workers[--s->free_count];
+    s->free_workers[w->free_pos] = last;
+    s->workers[last].free_pos = w->free_pos;
+    w->busy = true;
+}
+
+static void issue(struct sim *s, struct worker *w)
+{
+    worker_take(s, w);
+    if (w->client < 0 || !s->clients[w->client].open)
+        w->client = traffic_open_client(s, w->node, (int32_t)w->index);
+    struct client *c = &s->clients[w->client];
+    int64_t msg_id = ++c->last_msg_id;
+    c->awaiting = msg_id;
+    struct sim_node *n = &s->nodes[w->node];
+    bool echo = s->cfg->workload == WORKLOAD_ECHO;
+    w->f = echo ? F_ECHO : F_GENERATE;
+    w->invoke_ns = s->now_ns;
+    w->deadline_ns = s->now_ns + (int64_t)(s->cfg->client_timeout_ms * 1e6);
+    char value[32] = "null";
+    size_t value_len = 4;
+    if (echo) {
+        w->echo_n = (int)prng_below(&s->workload_rng, 128);
+        value_len = (size_t)snprintf(value, sizeof(value), "\"Please echo %d\"", w->echo_n);
+    }
+    history_op(&s->hist, &(struct op_rec){
+                             .time_ns = s->now_ns,
+                             .process = w->process,
+                             .type = OP_INVOKE,
+                             .f = w->f,
+                             .value = value,
+                             .value_len = value_len,
+                             .node = n->name_json,
+                             .node_len = n->name_json_len,
+                             .client = (uint32_t)w->client,
+                         });
+    check_invoke(s->check);
+    n->ops++;
+    s->in_flight++;
+    timeout_append(s, w);
+
+    uint64_t net_id = s->next_net_id++;
+    size_t need = 128 + n->name_json_len + value_len;
+    char *dst = n->down ? NULL : proc_reserve(&n->proc, need);
+    if (!dst) {
+        /* Down, or not reading its stdin: the request is lost and the op will time out. */
+        n->stdin_drops++;
+        count_client_message(s, false);
+        return;
+    }
+    struct out o = {.p = dst};
+    put_client_envelope(&o, net_id, (uint64_t)w->client, n);
+    if (echo) {
+        PUT_LIT(&o, "{\"echo\":");
+        put(&o, value, value_len);
+        PUT_LIT(&o, ",\"type\":\"echo\",\"msg_id\":");
+    } else {
+        PUT_LIT(&o, "{\"type\":\"generate\",\"msg_id\":");
+    }
+    put_u64(&o, (uint64_t)msg_id);
+    PUT_LIT(&o, "}}\n");
+    ASSERT(o.n <= need);
+    log_net(s, true, dst, o.n);
+    proc_commit(&n->proc, o.n);
+    count_client_message(s, true);
+    if (s->messages_len < MESSAGES_KEPT && s->init_done) {
+        uint32_t i = s->messages_len++;
+        s->messages[i].send_ns = s->messages[i].recv_ns = s->now_ns;
+        s->messages[i].src = s->node_count + (uint32_t)w->client;
+        s->messages[i].dest = n->index;
+        snprintf(s->messages[i].type, sizeof(s->messages[i].type), "%s",
+                 echo ? "echo" : "generate");
+        s->messages[i].dropped = false;
+    }
+}
+
+static struct worker *random_free_worker(struct sim *s)
+{
+    ASSERT(s->free_count > 0);
+    return &s->workers[s->free_workers[prng_below(&s->workload_rng, s->free_count)]];
+}
+
+void traffic_issue_ops(struct sim *s)
+{
+    if (!s->generating || s->stopping)
+        return;
+    if (s->cfg->rate_max) {
+        while (s->free_count > 0)
+            issue(s, &s->workers[s->free_workers[s->free_count - 1]]);
+        return;
+    }
+    if (s->free_count == 0) {
+        s->op_pending = true;
+        return;
+    }
+    s->op_pending = false;
+    issue(s, random_free_worker(s));
+    /* Jepsen's stagger: the next op U[0, 2/rate) after this one was actually issued. */
+    double gap = prng_unit(&s->workload_rng) * 2.0 / s->cfg->rate;
+    s->next_op_ns = s->now_ns + (int64_t)(gap * 1e9);
+    ev_timer_stop(s->loop, &s->op_timer);
+    ev_timer_set(&s->op_timer, gap, 0);
+    ev_timer_start(s->loop, &s->op_timer);
+}
+
+void traffic_worker_free(struct sim *s, struct worker *w)
+{
+    w->busy = false;
+    w->free_pos = s->free_count;
+    s->free_workers[s->free_count++] = w->index;
+    if (!s->generating || s->stopping)
+        return;
+    if (s->cfg->rate_max)
+        issue(s, w);
+    else if (s->op_pending)
+        traffic_issue_ops(s);
+}
+
+/* ==== Completing ops ==== */
+
+struct completion {
+    enum op_type type;
+    const struct json_val *value; /* for the checker */
+    const char *hist_value;       /* for the history */
+    size_t hist_value_len;
+    const char *error; /* JSON text */
+    size_t error_len;
+    const char *exception;
+    const char *exception_text;
+};
+
+static void complete(struct sim *s, struct worker *w, const struct completion *c)
+{
+    struct sim_node *n = &s->nodes[w->node];
+    timeout_unlink(s, w);
+    s->in_flight--;
+    struct client *cl = &s->clients[w->client];
+    cl->awaiting = 0;
+    uint64_t index = s->hist.index;
+    uint64_t ref = history_op(&s->hist, &(struct op_rec){
+                                            .time_ns = s->now_ns,
+                                            .process = w->process,
+                                            .type = c->type,
+                                            .f = w->f,
+                                            .value = c->hist_value,
+                                            .value_len = c->hist_value_len,
+                                            .node = n->name_json,
+                                            .node_len = n->name_json_len,
+                                            .client = (uint32_t)w->client,
+                                            .error = c->error,
+                                            .error_len = c->error_len,
+                                            .exception = c->exception,
+                                        });
+    check_complete(s->check, &(struct check_op){
+                                 .type = c->type,
+                                 .f = w->f,
+                                 .invoke_ns = w->invoke_ns,
+                                 .complete_ns = s->now_ns,
+                                 .node = w->node,
+                                 .client = (uint32_t)w->client,
+                                 .process = w->process,
+                                 .index = index,
+                                 .ref = s->cfg->history ? ref : index,
+                                 .value = c->value,
+                                 .echo_n = w->echo_n,
+                                 .exception = c->exception,
+                                 .exception_text = c->exception_text,
+                             });
+    if (c->type == OP_OK)
+        n->oks++;
+    if (c->type == OP_INFO) {
+        /* Jepsen treats the process as crashed: a new process number, and a client that is not
+         * reusable (echo's) is closed and a new one opened for the next op. */
+        w->process += s->worker_count;
+        if (s->cfg->workload == WORKLOAD_ECHO) {
+            cl->open = false;
+            w->client = -1;
+        }
+    }
+    traffic_worker_free(s, w);
+    if (s->stopping)
+        sim_maybe_finish(s);
+}
+
+void traffic_expire(struct sim *s)
+{
+    static const char timeout_error[] = "\"net-timeout\"";
+    while (s->timeouts_head && s->timeouts_head->deadline_ns <= s->now_ns) {
+        struct worker *w = s->timeouts_head;
+        char value[32] = "null";
+        size_t value_len = 4;
+        if (w->f == F_ECHO)
+            value_len = (size_t)snprintf(value, sizeof(value), "\"Please echo %d\"", w->echo_n);
+        complete(s, w,
+                 &(struct completion){
+                     .type = OP_INFO,
+                     .hist_value = value,
+                     .hist_value_len = value_len,
+                     .error = timeout_error,
+                     .error_len = sizeof(timeout_error) - 1,
+                 });
+    }
+    if (s->timeouts_head) {
+        double at = (double)(s->timeouts_head->deadline_ns - s->now_ns) / 1e9;
+        ev_timer_set(&s->timeout_timer, at > 0 ? at : 0, 0);
+        ev_timer_start(s->loop, &s->timeout_timer);
+    }
+}
+
+/* Which body keys a reply may carry besides type, in_reply_to and an integer msg_id. */
+static const char *reply_schema_problem(const struct msg *m, enum op_f f, char *why, size_t cap)
+{
+    const char *want = f == F_ECHO ? "echo_ok" : "generate_ok";
+    enum msg_key field = f == F_ECHO ? MSG_ECHO : MSG_ID;
+    if (!json_str_eq(&m->f[MSG_TYPE], want, strlen(want))) {
+        snprintf(why, cap, "reply type %.*s, expected \"%s\"",
+                 (int)EDDY_MIN(m->f[MSG_TYPE].len, 60u), m->f[MSG_TYPE].p, want);
+        return why;
+    }
+    if (m->f[field].type == JSON_NONE) {
+        snprintf(why, cap, "%s has no %s key", want, msg_key_name(field));
+        return why;
+    }
+    int64_t id;
+    if (m->f[MSG_MSG_ID].type != JSON_NONE && msg_get_i64(m, MSG_MSG_ID, &id) == -EINVAL) {
+        snprintf(why, cap, "msg_id is not an integer");
+        return why;
+    }
+    for (int k = 0; k < MSG_KEY_COUNT; k++) {
+        if (k == MSG_TYPE || k == MSG_MSG_ID || k == MSG_IN_REPLY_TO || k == (int)field)
+            continue;
+        if (m->f[k].type != JSON_NONE) {
+            snprintf(why, cap,
+                     "%s has a disallowed key \"%s\" (its schema is closed: type, %s, "
+                     "in_reply_to and an optional msg_id)",
+                     want, msg_key_name((enum msg_key)k), msg_key_name(field));
+            return why;
+        }
+    }
+    if (m->body_extra_count) {
+        snprintf(why, cap,
+                 "%s has a disallowed key %.*s (its schema is closed: type, %s, "
+                 "in_reply_to and an optional msg_id)",
+                 want, (int)EDDY_MIN(m->body_extra.len, 60u), m->body_extra.p, msg_key_name(field));
+        return why;
+    }
+    return NULL;
+}
+
+static void complete_error(struct sim *s, struct worker *w, const struct msg *m)
+{
+    int64_t code = -1;
+    bool known = msg_get_i64(m, MSG_CODE, &code) == 0;
+    const char *name = known ? eddy_error_name(code) : "unknown";
+    bool definite = known && eddy_error_definite(code);
+    char err[600];
+    const struct json_val *text = &m->f[MSG_TEXT];
+    int k = snprintf(err, sizeof(err), "[\"%s\",%.*s]", name,
+                     text->type == JSON_NONE ? 4 : (int)EDDY_MIN(text->len, 500u),
+                     text->type == JSON_NONE ? "null" : text->p);
+    char value[32] = "null";
+    size_t value_len = 4;
+    if (w->f == F_ECHO)
+        value_len = (size_t)snprintf(value, sizeof(value), "\"Please echo %d\"", w->echo_n);
+    complete(s, w,
+             &(struct completion){
+                 .type = definite ? OP_FAIL : OP_INFO,
+                 .hist_value = value,
+                 .hist_value_len = value_len,
+                 .error = err,
+                 .error_len = (size_t)EDDY_MIN(k, (int)sizeof(err) - 1),
+             });
+}
+
+static void client_reply(struct sim *s, struct sim_node *n, uint32_t k, const struct msg *m,
+                         const char *line, size_t len)
+{
+    struct client *c = &s->clients[k];
+    int64_t irt;
+    int rc = msg_get_i64(m, MSG_IN_REPLY_TO, &irt);
+    if (rc < 0) {
+        traffic_violation(s, n, VIOLATION_DROP, line, len,
+                          rc == -ENOENT ? "a message to client c%u without in_reply_to"
+                                        : "in_reply_to is not an integer (message to c%u)",
+                          k);
+        return;
+    }
+    if (c->awaiting == 0 || irt != c->awaiting) {
+        if (irt >= 1 && irt <= c->last_msg_id) {
+            n->late_replies++; /* a reply to a request the client gave up on: legitimate */
+            return;
+        }
+        traffic_violation(s, n, VIOLATION_DROP, line, len,
+                          "in_reply_to %lld matches no request client c%u sent (it sent msg_ids 1 "
+                          "to %lld)",
+                          (long long)irt, k, (long long)c->last_msg_id);
+        return;
+    }
+    if (c->worker < 0) {
+        /* An init client. */
+        struct sim_node *target = &s->nodes[c->node];
+        c->awaiting = 0;
+        if (json_str_eq(&m->f[MSG_TYPE], "init_ok", 7)) {
+            sim_node_initialised(s, target);
+            return;
+        }
+        sim_crash(s, "Expected an init_ok message, but node %s responded with %.*s", target->name,
+                  (int)EDDY_MIN(m->body.len, (size_t)400), m->body.p);
+        return;
+    }
+    struct worker *w = &s->workers[c->worker];
+    ASSERT(w->busy);
+    if (json_str_eq(&m->f[MSG_TYPE], "error", 5)) {
+        complete_error(s, w, m);
+        return;
+    }
+    char why[256];
+    if (reply_schema_problem(m, w->f, why, sizeof(why))) {
+        traffic_violation(s, n, VIOLATION_RPC, line, len, "malformed RPC response: %s", why);
+        char err[320];
+        int e = snprintf(err, sizeof(err), "\"indeterminate: Malformed RPC response: %s\"", why);
+        for (char *p = err + 1; *p && p < err + e - 1; p++)
+            if (*p == '"')
+                *p = '\'';
+        char value[32] = "null";
+        size_t value_len = 4;
+        if (w->f == F_ECHO)
+            value_len = (size_t)snprintf(value, sizeof(value), "\"Please echo %d\"", w->echo_n);
+        complete(s, w,
+                 &(struct completion){
+                     .type = OP_INFO,
+                     .hist_value = value,
+                     .hist_value_len = value_len,
+                     .error = err,
+                     .error_len = (size_t)EDDY_MIN(e, (int)sizeof(err) - 1),
+                     .exception = "malformed-rpc-response",
+                     .exception_text = why,
+                 });
+        return;
+    }
+    /* ok: echo's value is the whole reply body (as in Maelstrom's history), generate's the ID. */
+    const struct json_val *v = w->f == F_ECHO ? &m->f[MSG_ECHO] : &m->f[MSG_ID];
+    const struct json_val *hv = w->f == F_ECHO ? &m->body : v;
+    complete(s, w,
+             &(struct completion){
+                 .type = OP_OK,
+                 .value = v,
+                 .hist_value = hv->p,
+                 .hist_value_len = hv->len,
+             });
+}
+
+/* ==== Services eddy does not simulate ==== */
+
+static void service_reply(struct sim *s, struct sim_node *n, uint32_t svc, const struct msg *m)
+{
+    s->service_requests++;
+    int64_t msg_id;
+    if (msg_get_i64(m, MSG_MSG_ID, &msg_id) < 0 || n->down)
+        return;
+    char *dst = proc_reserve(&n->proc, 256 + n->name_json_len);
+    if (!dst)
+        return;
+    int k = snprintf(dst, 256 + n->name_json_len,
+                     "{\"id\":%llu,\"src\":\"%s\",\"dest\":%.*s,\"body\":{\"type\":\"error\","
+                     "\"in_reply_to\":%lld,\"code\":10,\"text\":\"eddy does not simulate "
+                     "Maelstrom's %s service\"}}\n",
+                     (unsigned long long)s->next_net_id++, services[svc], (int)n->name_json_len,
+                     n->name_json, (long long)msg_id, services[svc]);
+    proc_commit(&n->proc, (size_t)k);
+    s->net_all.send++;
+    s->net_all.msgs++;
+    s->net_all.recv++;
+    s->net_servers.send++;
+    s->net_servers.msgs++;
+    s->net_servers.recv++;
+}
+
+/* ==== Node to node ==== */
+
+static void deliver_to_node(struct sim *s, uint32_t dest, const char *line, size_t len,
+                            uint32_t tag)
+{
+    struct sim_node *d = &s->nodes[dest];
+    if (d->down || proc_send(&d->proc, line, len) < 0) {
+        d->stdin_drops++;
+        record_delivery(s, tag, true);
+        return;
+    }
+    log_net(s, false, line, len);
+    s->net_all.recv++;
+    s->net_servers.recv++;
+    record_delivery(s, tag, false);
+}
+
+static void route_to_node(struct sim *s, struct sim_node *n, uint32_t dest, const struct msg *m)
+{
+    uint64_t net_id = s->next_net_id++;
+    s->net_all.send++;
+    s->net_all.msgs++;
+    s->net_servers.send++;
+    s->net_servers.msgs++;
+    uint32_t tag = s->init_done ? record_message(s, n->index, dest, m) : UINT32_MAX;
+    /* Maelstrom re-serialises the message with its own id; eddy copies src, dest and body as
+     * they were written, which keeps every value exact. */
+    size_t need = 64 + m->src.len + m->dest.len + m->body.len;
+    char *line = xmalloc(need);
+    int k = snprintf(line, need, "{\"id\":%llu,\"src\":%.*s,\"dest\":%.*s,\"body\":%.*s}\n",
+                     (unsigned long long)net_id, (int)m->src.len, m->src.p, (int)m->dest.len,
+                     m->dest.p, (int)m->body.len, m->body.p);
+    ASSERT(k > 0 && (size_t)k < need);
+    log_net(s, true, line, (size_t)k);
+    if (net_is_direct(s->net)) {
+        bool cut = net_partitioned(s->net, n->index, dest);
+        net_count_direct(s->net, cut);
+        if (cut)
+            record_delivery(s, tag, true);
+        else
+            deliver_to_node(s, dest, line, (size_t)k, tag);
+        free(line);
+        return;
+    }
+    net_send(s->net, s->now_ns, n->index, dest, net_id, tag, line, (size_t)k);
+    sim_arm_net_timer(s);
+}
+
+void traffic_deliver_due(struct sim *s)
+{
+    struct net_msg m;
+    uint64_t partitioned = net_stats(s->net)->partitioned;
+    while (net_pop_due(s->net, s->now_ns, &m)) {
+        deliver_to_node(s, m.dest, m.line, m.len, m.tag);
+        free(m.line);
+    }
+    (void)partitioned;
+}
+
+/* ==== Node output ==== */
+
+void traffic_node_line(struct proc *p, const char *line, size_t len)
+{
+    struct sim *s = p->ctx;
+    struct sim_node *n = &s->nodes[p->index];
+    if (n->muted) {
+        n->muted_lines++;
+        return;
+    }
+    sim_update_now(s);
+    if (!line) {
+        traffic_violation(s, n, VIOLATION_MUTE, NULL, 0,
+                          "a line of %zu bytes, longer than eddy's limit of %u bytes (Maelstrom "
+                          "reads lines of any length; eddy bounds its memory)",
+                          len, PROC_LINE_MAX);
+        return;
+    }
+    struct msg m;
+    struct json_err e = {0};
+    int rc = msg_parse(line, len, &m, &e);
+    if (rc == -EPROTO) {
+        traffic_violation(s, n, VIOLATION_MUTE, line, len, "a line that is JSON but not an object");
+        return;
+    }
+    if (rc < 0) {
+        traffic_violation(s, n, VIOLATION_MUTE, line, len,
+                          len == 0 ? "an empty line, which Maelstrom reads as a message with no "
+                                     "src, dest or body"
+                                   : "a line that is not well-formed JSON (%s at byte %zu)",
+                          e.what, e.offset);
+        return;
+    }
+    const char *why = msg_envelope_problem(&m, true);
+    if (why) {
+        traffic_violation(s, n, VIOLATION_MUTE, line, len, "a malformed message: %s", why);
+        return;
+    }
+    if (m.trailing_at)
+        traffic_violation(s, n, VIOLATION_WARNING, line, len,
+                          "characters after the JSON object (from byte %zu)", m.trailing_at);
+    uint32_t src, dest;
+    enum ep_kind sk = endpoint(s, &m.src, &src);
+    if (sk == EP_UNKNOWN || (sk == EP_CLIENT && !s->clients[src].open)) {
+        traffic_violation(s, n, VIOLATION_MUTE, line, len,
+                          "src %.*s is not a node, an open client or a service (Invalid source "
+                          "for message)",
+                          (int)EDDY_MIN(m.src.len, 80u), m.src.p);
+        return;
+    }
+    switch (endpoint(s, &m.dest, &dest)) {
+    case EP_NODE:
+        route_to_node(s, n, dest, &m);
+        return;
+    case EP_CLIENT:
+        if (!s->clients[dest].open) {
+            traffic_violation(s, n, VIOLATION_MUTE, line, len,
+                              "dest c%u is a client that has been closed (Maelstrom throws "
+                              "node-not-found)",
+                              dest);
+            return;
+        }
+        log_net(s, true, line, len);
+        log_net(s, false, line, len);
+        s->net_all.send++;
+        s->net_all.msgs++;
+        s->net_all.recv++;
+        s->net_clients.send++;
+        s->net_clients.msgs++;
+        s->net_clients.recv++;
+        if (s->init_done && s->messages_len < MESSAGES_KEPT) {
+            uint32_t i = record_message(s, n->index, s->node_count + dest, &m);
+            record_delivery(s, i, false);
+        }
+        client_reply(s, n, dest, &m, line, len);
+        return;
+    case EP_SERVICE:
+        service_reply(s, n, dest, &m);
+        return;
+    case EP_UNKNOWN:
+        traffic_violation(s, n, VIOLATION_MUTE, line, len,
+                          "dest %.*s is not a node, a client or a service (Invalid dest for "
+                          "message)",
+                          (int)EDDY_MIN(m.dest.len, 80u), m.dest.p);
+        return;
+    }
+}
