@@ -105,8 +105,10 @@ uint32_t check_bucket_quantile(const struct time_bucket *b, double q)
     uint64_t want = (uint64_t)(q * (double)(total - 1)) + 1, seen = 0;
     for (int i = 0; i < 64; i++) {
         seen += b->lat.bins[i];
-        if (seen >= want)
-            return i == 0 ? 0 : (1u << (i - 1)) + (1u << (i - 1)) / 2;
+        if (seen >= want) {
+            uint32_t mid = i == 0 ? 0 : (1u << (i - 1)) + (1u << (i - 1)) / 2;
+            return EDDY_MIN(mid, b->latency_max_us);
+        }
     }
     return b->latency_max_us;
 }

@@ -85,30 +85,24 @@ static void append_arg(char **cmd, size_t *len, const char *a)
     *len = (size_t)(o - *cmd);
 }
 
-/* The command that reproduces this run: the same arguments, with the seed made explicit. */
+/* The command that reproduces this run: the same arguments, with the seed made explicit. The
+ * seed goes first, because everything after an unknown flag that follows --bin belongs to the
+ * node. */
 static char *reproduction(int argc, char **argv, const struct config *c)
 {
     size_t len = 0;
     char *cmd = xstrdup("eddy test");
     len = strlen(cmd);
     bool seeded = false;
-    int dashdash = argc;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) {
-            dashdash = i;
-            break;
-        }
+    for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
         seeded |= strcmp(argv[i], "--seed") == 0 || strncmp(argv[i], "--seed=", 7) == 0;
-    }
-    for (int i = 0; i < dashdash; i++)
-        append_arg(&cmd, &len, argv[i]);
     if (!seeded) {
         char seed[32];
         snprintf(seed, sizeof(seed), "%llu", (unsigned long long)c->seed);
         append_arg(&cmd, &len, "--seed");
         append_arg(&cmd, &len, seed);
     }
-    for (int i = dashdash; i < argc; i++)
+    for (int i = 0; i < argc; i++)
         append_arg(&cmd, &len, argv[i]);
     return cmd;
 }

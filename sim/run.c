@@ -531,7 +531,8 @@ void sim_node_initialised(struct sim *s, struct sim_node *n)
             fault_log(s, ACT_RESTART, false,
                       "%s restarted without libeddyclock.so: clock faults cannot reach it",
                       n->name);
-        clock_sample(s, n);
+        if (s->init_done)
+            clock_sample(s, n); /* the first samples are taken when the client phase starts */
     }
     if (s->init_done)
         return;
@@ -786,6 +787,7 @@ static void build_plan(struct sim *s, const struct nemesis_plan *scenario)
         } else {
             e.nodes = NULL;
         }
+        e.target_names = NULL; /* resolved already; the scenario keeps its own copy */
         nemesis_plan_add(&s->plan, &e);
     }
     struct nemesis_opts o = {

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 static struct nemesis_plan events;
+static double scenario_limit_s; /* the time limit as the scenario itself left it */
 
 struct nemesis_plan *scenario_events(void)
 {
@@ -607,6 +608,7 @@ int scenario_load_text(const char *text, size_t len, const char *name, struct co
         if (rc < 0)
             return rc;
     }
+    scenario_limit_s = c->time_limit_s;
     return 0;
 }
 
@@ -644,14 +646,25 @@ int scenario_load_file(const char *path, struct config *c, char *err, size_t ele
 
 int scenario_resolve(const struct config *c, char *err, size_t elen)
 {
+    size_t kept = 0, dropped = 0;
     for (size_t i = 0; i < events.len; i++) {
         struct fault_event *e = &events.events[i];
-        if (e->at_s > c->time_limit_s) {
+        if (e->at_s > scenario_limit_s) {
             snprintf(err, elen,
-                     "scenario event at line %u (%s at %.3f s) is after the time limit (%.3f s)",
-                     e->line, fault_action_name(e->action), e->at_s, c->time_limit_s);
+                     "scenario event at line %u (%s at %.3f s) is after the scenario's time limit "
+                     "(%.3f s)",
+                     e->line, fault_action_name(e->action), e->at_s, scenario_limit_s);
             return -EINVAL;
         }
+        if (e->at_s > c->time_limit_s) {
+            /* --time-limit shortened the scenario: its later events cannot happen. */
+            free(e->nodes);
+            free(e->target_names);
+            dropped++;
+            continue;
+        }
+        events.events[kept++] = *e;
+        e = &events.events[kept - 1];
         if (!e->target_names)
             continue;
         free(e->nodes);
@@ -674,8 +687,14 @@ int scenario_resolve(const struct config *c, char *err, size_t elen)
             }
         }
         free(names);
-        if (rc < 0)
+        if (rc < 0) {
+            events.len = kept;
             return rc;
+        }
     }
+    events.len = kept;
+    if (dropped)
+        fprintf(stderr, "eddy: --time-limit %.3f leaves out %zu of the scenario's fault events\n",
+                c->time_limit_s, dropped);
     return 0;
 }

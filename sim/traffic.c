@@ -13,6 +13,7 @@
  * Depends on: sim, proc, net, check, history, msg, json. Used by: run.
  */
 #include "sim.h"
+#include "validate.h"
 #include "eddy/alloc.h"
 #include "eddy/errors.h"
 #include "eddy/json.h"
@@ -295,7 +296,8 @@ static void timeout_append(struct sim *s, struct worker *w)
         s->timeouts_head = w;
     s->timeouts_tail = w;
     if (!ev_is_active(&s->timeout_timer)) {
-        double at = (double)(w->deadline_ns - s->now_ns) / 1e9;
+        /* Deadlines are in FIFO order (one timeout for all), so the head is the earliest. */
+        double at = (double)(s->timeouts_head->deadline_ns - s->now_ns) / 1e9;
         ev_timer_set(&s->timeout_timer, at > 0 ? at : 0, 0);
         ev_timer_start(s->loop, &s->timeout_timer);
     }
@@ -399,6 +401,20 @@ static struct worker *random_free_worker(struct sim *s)
     return &s->workers[s->free_workers[prng_below(&s->workload_rng, s->free_count)]];
 }
 
+static void arm_op_timer(struct sim *s)
+{
+    ev_timer_stop(s->loop, &s->op_timer);
+    double at = (double)(s->next_op_ns - s->now_ns) / 1e9;
+    ev_timer_set(&s->op_timer, at > 0 ? at : 0, 0);
+    ev_timer_start(s->loop, &s->op_timer);
+}
+
+static int64_t stagger_gap_ns(struct sim *s)
+{
+    /* Jepsen's stagger: each op U[0, 2/rate) after the one before it. */
+    return (int64_t)(prng_unit(&s->workload_rng) * 2.0 / s->cfg->rate * 1e9);
+}
+
 void traffic_issue_ops(struct sim *s)
 {
     if (!s->generating || s->stopping)
@@ -408,18 +424,26 @@ void traffic_issue_ops(struct sim *s)
             issue(s, &s->workers[s->free_workers[s->free_count - 1]]);
         return;
     }
-    if (s->free_count == 0) {
-        s->op_pending = true;
-        return;
+    if (s->op_pending) {
+        /* An op waited for a worker: it goes now, and the next gap counts from now (slack lost
+         * to busy workers is not made up, as in Jepsen). */
+        if (s->free_count == 0)
+            return;
+        s->op_pending = false;
+        issue(s, random_free_worker(s));
+        s->next_op_ns = s->now_ns + stagger_gap_ns(s);
     }
-    s->op_pending = false;
-    issue(s, random_free_worker(s));
-    /* Jepsen's stagger: the next op U[0, 2/rate) after this one was actually issued. */
-    double gap = prng_unit(&s->workload_rng) * 2.0 / s->cfg->rate;
-    s->next_op_ns = s->now_ns + (int64_t)(gap * 1e9);
-    ev_timer_stop(s->loop, &s->op_timer);
-    ev_timer_set(&s->op_timer, gap, 0);
-    ev_timer_start(s->loop, &s->op_timer);
+    /* Every op whose time has come goes now: the loop's timers are coarser than the gaps at high
+     * rates, and scheduled times, unlike timer wake-ups, do not drift. */
+    while (s->next_op_ns <= s->now_ns) {
+        if (s->free_count == 0) {
+            s->op_pending = true;
+            return;
+        }
+        issue(s, random_free_worker(s));
+        s->next_op_ns += stagger_gap_ns(s);
+    }
+    arm_op_timer(s);
 }
 
 void traffic_worker_free(struct sim *s, struct worker *w)
@@ -519,51 +543,13 @@ void traffic_expire(struct sim *s)
                      .error_len = sizeof(timeout_error) - 1,
                  });
     }
+    /* Completions above may have re-armed the timer for a later op: re-arm for the head. */
+    ev_timer_stop(s->loop, &s->timeout_timer);
     if (s->timeouts_head) {
         double at = (double)(s->timeouts_head->deadline_ns - s->now_ns) / 1e9;
         ev_timer_set(&s->timeout_timer, at > 0 ? at : 0, 0);
         ev_timer_start(s->loop, &s->timeout_timer);
     }
-}
-
-/* Which body keys a reply may carry besides type, in_reply_to and an integer msg_id. */
-static const char *reply_schema_problem(const struct msg *m, enum op_f f, char *why, size_t cap)
-{
-    const char *want = f == F_ECHO ? "echo_ok" : "generate_ok";
-    enum msg_key field = f == F_ECHO ? MSG_ECHO : MSG_ID;
-    if (!json_str_eq(&m->f[MSG_TYPE], want, strlen(want))) {
-        snprintf(why, cap, "reply type %.*s, expected \"%s\"",
-                 (int)EDDY_MIN(m->f[MSG_TYPE].len, 60u), m->f[MSG_TYPE].p, want);
-        return why;
-    }
-    if (m->f[field].type == JSON_NONE) {
-        snprintf(why, cap, "%s has no %s key", want, msg_key_name(field));
-        return why;
-    }
-    int64_t id;
-    if (m->f[MSG_MSG_ID].type != JSON_NONE && msg_get_i64(m, MSG_MSG_ID, &id) == -EINVAL) {
-        snprintf(why, cap, "msg_id is not an integer");
-        return why;
-    }
-    for (int k = 0; k < MSG_KEY_COUNT; k++) {
-        if (k == MSG_TYPE || k == MSG_MSG_ID || k == MSG_IN_REPLY_TO || k == (int)field)
-            continue;
-        if (m->f[k].type != JSON_NONE) {
-            snprintf(why, cap,
-                     "%s has a disallowed key \"%s\" (its schema is closed: type, %s, "
-                     "in_reply_to and an optional msg_id)",
-                     want, msg_key_name((enum msg_key)k), msg_key_name(field));
-            return why;
-        }
-    }
-    if (m->body_extra_count) {
-        snprintf(why, cap,
-                 "%s has a disallowed key %.*s (its schema is closed: type, %s, "
-                 "in_reply_to and an optional msg_id)",
-                 want, (int)EDDY_MIN(m->body_extra.len, 60u), m->body_extra.p, msg_key_name(field));
-        return why;
-    }
-    return NULL;
 }
 
 static void complete_error(struct sim *s, struct worker *w, const struct msg *m)
@@ -634,7 +620,7 @@ static void client_reply(struct sim *s, struct sim_node *n, uint32_t k, const st
         return;
     }
     char why[256];
-    if (reply_schema_problem(m, w->f, why, sizeof(why))) {
+    if (validate_reply(m, w->f, why, sizeof(why))) {
         traffic_violation(s, n, VIOLATION_RPC, line, len, "malformed RPC response: %s", why);
         char err[320];
         int e = snprintf(err, sizeof(err), "\"indeterminate: Malformed RPC response: %s\"", why);
@@ -773,28 +759,14 @@ void traffic_node_line(struct proc *p, const char *line, size_t len)
         return;
     }
     struct msg m;
-    struct json_err e = {0};
-    int rc = msg_parse(line, len, &m, &e);
-    if (rc == -EPROTO) {
-        traffic_violation(s, n, VIOLATION_MUTE, line, len, "a line that is JSON but not an object");
+    bool warning = false;
+    char why[256];
+    if (!validate_line(line, len, &m, &warning, why, sizeof(why))) {
+        traffic_violation(s, n, VIOLATION_MUTE, line, len, "%s", why);
         return;
     }
-    if (rc < 0) {
-        traffic_violation(s, n, VIOLATION_MUTE, line, len,
-                          len == 0 ? "an empty line, which Maelstrom reads as a message with no "
-                                     "src, dest or body"
-                                   : "a line that is not well-formed JSON (%s at byte %zu)",
-                          e.what, e.offset);
-        return;
-    }
-    const char *why = msg_envelope_problem(&m, true);
-    if (why) {
-        traffic_violation(s, n, VIOLATION_MUTE, line, len, "a malformed message: %s", why);
-        return;
-    }
-    if (m.trailing_at)
-        traffic_violation(s, n, VIOLATION_WARNING, line, len,
-                          "characters after the JSON object (from byte %zu)", m.trailing_at);
+    if (warning)
+        traffic_violation(s, n, VIOLATION_WARNING, line, len, "%s", why);
     uint32_t src, dest;
     enum ep_kind sk = endpoint(s, &m.src, &src);
     if (sk == EP_UNKNOWN || (sk == EP_CLIENT && !s->clients[src].open)) {
@@ -824,7 +796,8 @@ void traffic_node_line(struct proc *p, const char *line, size_t len)
         s->net_clients.send++;
         s->net_clients.msgs++;
         s->net_clients.recv++;
-        if (s->init_done && s->messages_len < MESSAGES_KEPT) {
+        /* Maelstrom's Lamport diagram leaves init out, and so does eddy's. */
+        if (s->init_done && s->messages_len < MESSAGES_KEPT && s->clients[dest].worker >= 0) {
             uint32_t i = record_message(s, n->index, s->node_count + dest, &m);
             record_delivery(s, i, false);
         }

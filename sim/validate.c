@@ -1,0 +1,85 @@
+/*
+ * validate.c: Maelstrom's acceptance rules for node output (see validate.h).
+ *
+ * The reasons are written for the person whose node broke the rule: they name the key or the
+ * byte, and what Maelstrom expected instead.
+ * Depends on: msg, json. Used by: traffic, tests, fuzz.
+ */
+#include "validate.h"
+#include "eddy/json.h"
+#include "eddy/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+bool validate_line(const char *line, size_t len, struct msg *m, bool *warning, char *why,
+                   size_t cap)
+{
+    struct json_err e = {0};
+    *warning = false;
+    int rc = msg_parse(line, len, m, &e);
+    if (rc == -EPROTO) {
+        snprintf(why, cap, "a line that is JSON but not an object");
+        return false;
+    }
+    if (rc < 0) {
+        if (len == 0)
+            snprintf(why, cap,
+                     "an empty line, which Maelstrom reads as a message with no src, "
+                     "dest or body");
+        else
+            snprintf(why, cap, "a line that is not well-formed JSON (%s at byte %zu)", e.what,
+                     e.offset);
+        return false;
+    }
+    const char *problem = msg_envelope_problem(m, true);
+    if (problem) {
+        snprintf(why, cap, "a malformed message: %s", problem);
+        return false;
+    }
+    if (m->trailing_at) {
+        *warning = true;
+        snprintf(why, cap, "characters after the JSON object (from byte %zu)", m->trailing_at);
+    }
+    return true;
+}
+
+const char *validate_reply(const struct msg *m, enum op_f f, char *why, size_t cap)
+{
+    const char *want = f == F_ECHO ? "echo_ok" : "generate_ok";
+    enum msg_key field = f == F_ECHO ? MSG_ECHO : MSG_ID;
+    if (!json_str_eq(&m->f[MSG_TYPE], want, strlen(want))) {
+        snprintf(why, cap, "reply type %.*s, expected \"%s\"",
+                 (int)EDDY_MIN(m->f[MSG_TYPE].len, 60u), m->f[MSG_TYPE].p, want);
+        return why;
+    }
+    if (m->f[field].type == JSON_NONE) {
+        snprintf(why, cap, "%s has no %s key", want, msg_key_name(field));
+        return why;
+    }
+    int64_t id;
+    if (m->f[MSG_MSG_ID].type != JSON_NONE && msg_get_i64(m, MSG_MSG_ID, &id) == -EINVAL) {
+        snprintf(why, cap, "msg_id is not an integer");
+        return why;
+    }
+    for (int k = 0; k < MSG_KEY_COUNT; k++) {
+        if (k == MSG_TYPE || k == MSG_MSG_ID || k == MSG_IN_REPLY_TO || k == (int)field)
+            continue;
+        if (m->f[k].type != JSON_NONE) {
+            snprintf(why, cap,
+                     "%s has a disallowed key \"%s\" (its schema is closed: type, %s, "
+                     "in_reply_to and an optional msg_id)",
+                     want, msg_key_name((enum msg_key)k), msg_key_name(field));
+            return why;
+        }
+    }
+    if (m->body_extra_count) {
+        snprintf(why, cap,
+                 "%s has a disallowed key %.*s (its schema is closed: type, %s, "
+                 "in_reply_to and an optional msg_id)",
+                 want, (int)EDDY_MIN(m->body_extra.len, 60u), m->body_extra.p, msg_key_name(field));
+        return why;
+    }
+    return NULL;
+}
