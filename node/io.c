@@ -56,37 +56,41 @@ static void io_take_lines(struct io *io);
 
 static void io_flush_out(struct io *io)
 {
-    while (buf_len(&io->out) > 0) {
-        ssize_t n = write(io->out_fd, buf_peek(&io->out), buf_len(&io->out));
-        if (n > 0) {
-            buf_consume(&io->out, (size_t)n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            break;
-        if (!io->out_dead) {
-            char line[128];
-            int k = snprintf(line, sizeof(line),
+    for (;;) {
+        while (buf_len(&io->out) > 0) {
+            ssize_t n = write(io->out_fd, buf_peek(&io->out), buf_len(&io->out));
+            if (n > 0) {
+                buf_consume(&io->out, (size_t)n);
+                continue;
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && errno == EAGAIN)
+                break;
+            if (!io->out_dead) {
+                char line[128];
+                int k =
+                    snprintf(line, sizeof(line),
                              "eddy-node: stdout is gone (%s); replies are dropped from now on\n",
                              n < 0 ? strerror(errno) : "short write");
-            buf_append(&io->log, line, (size_t)k);
+                buf_append(&io->log, line, (size_t)k);
+            }
+            io->out_dead = true;
+            buf_clear(&io->out);
         }
-        io->out_dead = true;
-        buf_clear(&io->out);
-    }
-    if (buf_len(&io->out) > 0)
-        ev_io_start(io->loop, &io->out_w);
-    else
-        ev_io_stop(io->loop, &io->out_w);
-
-    if (io->paused && buf_len(&io->out) < IO_OUT_LOW) {
+        if (!io->paused || buf_len(&io->out) >= IO_OUT_LOW)
+            break;
+        /* Drained enough: take the lines that waited, then flush what they produced. */
         io->paused = false;
         io_take_lines(io);
         if (!io->paused && !io->eof)
             ev_io_start(io->loop, &io->in_w);
     }
+    /* Decided last, after any refill above, so that pending output always has a watcher. */
+    if (buf_len(&io->out) > 0)
+        ev_io_start(io->loop, &io->out_w);
+    else
+        ev_io_stop(io->loop, &io->out_w);
 }
 
 static void io_handle(struct io *io, const char *line, size_t len)

@@ -148,11 +148,7 @@ static void handle_init(struct node *n, struct out *o, const struct msg *m, stru
         reply_error(n, o, m, EDDY_ERR_MALFORMED_REQUEST, "node_ids must hold strings only");
         return;
     }
-    if (index < 0)
-        node_log(log, "eddy-node: warning: node_id %.*s is not in node_ids", (int)id->len, id->p);
-    if (n->initialised)
-        node_log(log, "eddy-node: init again, now as %.*s (IDs stay unique: new incarnation)",
-                 (int)id->len, id->p);
+    bool again = n->initialised;
     memcpy(n->self, id->p, id->len);
     n->self_len = id->len;
     ids_init(&n->ids, &(struct ids_opts){
@@ -166,8 +162,11 @@ static void handle_init(struct node *n, struct out *o, const struct msg *m, stru
     n->initialised = true;
     begin_reply(n, o, m, "init_ok");
     end_reply(o, m);
-    node_log(log, "eddy-node: %.*s initialised, ids=%s, incarnation=%016llx", (int)id->len, id->p,
-             ids_kind_name(n->opts.ids), (unsigned long long)n->ids.incarnation);
+    /* One line, whatever happened: the log contract is one line per input line. */
+    node_log(log, "eddy-node: %.*s initialised%s%s, ids=%s, incarnation=%016llx", (int)id->len,
+             id->p, again ? " again (IDs stay unique: a new incarnation)" : "",
+             index < 0 ? " (warning: node_id is not in node_ids)" : "", ids_kind_name(n->opts.ids),
+             (unsigned long long)n->ids.incarnation);
 }
 
 static void handle_echo(struct node *n, struct out *o, const struct msg *m)

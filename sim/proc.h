@@ -125,4 +125,13 @@ void proc_describe_last_lines(const struct proc *p, struct buf *out);
  * handlers and atexit. */
 void proc_kill_all_emergency(void);
 
+/* Makes eddy the subreaper of everything its nodes start, so that a node's descendants that
+ * leave its process group (setsid, double fork) are re-parented to eddy, not to init, when the
+ * node dies; proc_kill_orphans() then finds them. Call once before the first spawn. */
+void proc_become_subreaper(void);
+
+/* Kills and reaps every child of eddy that is not a node process (orphaned descendants adopted
+ * through the subreaper). Returns how many there were. Not async-signal-safe. */
+unsigned proc_kill_orphans(void);
+
 #endif /* EDDY_SIM_PROC_H */

@@ -602,6 +602,13 @@ static void add_nodes(cJSON *res, const struct sim *s)
         add_bool(x, "log-truncated", n->proc.log_truncated);
         if (n->exited)
             add_num(x, "exit-status", n->exit_status);
+        cJSON *pids = cJSON_CreateArray();
+        uint32_t kept = EDDY_MIN(n->pid_count, (uint32_t)ARRAY_LEN(n->pids));
+        for (uint32_t k = 0; k < kept; k++) {
+            uint32_t at = (n->pid_count - kept + k) % ARRAY_LEN(n->pids);
+            cJSON_AddItemToArray(pids, cJSON_CreateNumber(n->pids[at]));
+        }
+        cJSON_AddItemToObject(x, "pids", pids);
     }
 }
 
@@ -678,6 +685,7 @@ static void add_config(cJSON *res, const struct sim *s)
         add_num(e, "rate", c->rate);
     add_num(e, "latency", c->latency_ms);
     add_bool(e, "history", c->history);
+    add_num(e, "orphans-killed", s->orphans_killed);
     if (s->hist.error) {
         char msg[256];
         snprintf(msg, sizeof(msg), "history.jsonl is incomplete: %s; %llu lines were not written",

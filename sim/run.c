@@ -237,8 +237,13 @@ static void apply_restart(struct sim *s, const struct fault_event *e)
         n->down = false;
         n->incarnation++;
         spawn_node(s, n);
-        if (n->proc.running)
+        if (n->proc.running) {
             traffic_send_init(s, n);
+            /* Then what piled up while it was down, as Maelstrom keeps a dead node's queue. */
+            if (proc_send(&n->proc, buf_peek(&n->down_q), buf_len(&n->down_q)) < 0)
+                n->stdin_drops++;
+            buf_clear(&n->down_q);
+        }
         fault_log(s, ACT_RESTART, n->proc.running, "restart %s (incarnation %u)%s", n->name,
                   n->incarnation, clock_note);
     }
@@ -305,6 +310,11 @@ static void apply_event(struct sim *s, const struct fault_event *e)
             n->down = true;
             n->initialised = false;
             proc_signal(&n->proc, SIGKILL);
+            /* What was queued but not yet written is kept for the next incarnation; what the
+             * process had read died with it. */
+            buf_append(&n->down_q, buf_peek(&n->proc.in_q), buf_len(&n->proc.in_q));
+            buf_clear(&n->proc.in_q);
+            traffic_fail_node_ops(s, n->index, "the node was killed; its reply can never come");
             s->faults_active |= 1u << FAULT_KILL;
             fault_log(s, e->action, true, "kill %s (SIGKILL to its process group)", n->name);
         }
@@ -516,8 +526,11 @@ static void spawn_node(struct sim *s, struct sim_node *n)
                             .pipe_bytes = s->node_count <= 16 ? (1u << 20) : 0,
                         },
                         err, sizeof(err));
-    if (rc < 0)
+    if (rc < 0) {
         sim_crash(s, "%s", err);
+        return;
+    }
+    n->pids[n->pid_count++ % ARRAY_LEN(n->pids)] = n->proc.pid;
 }
 
 void sim_node_initialised(struct sim *s, struct sim_node *n)
@@ -819,6 +832,7 @@ static void sim_free(struct sim *s)
     for (uint32_t i = 0; i < s->node_count; i++) {
         proc_release(&s->nodes[i].proc);
         proc_fini(&s->nodes[i].proc);
+        buf_fini(&s->nodes[i].down_q);
         free(s->nodes[i].name_json);
     }
     cleanup_clock(s);
@@ -850,6 +864,7 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     if (!cfg->seed_given)
         cfg->seed = random_seed();
 
+    proc_become_subreaper();
     struct sim *s = xcalloc(1, sizeof(*s));
     s->cfg = cfg;
     s->command_line = xstrdup(cmdline);
@@ -883,6 +898,7 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
         n->name_json = xmalloc(json_escaped_max(len));
         n->name_json_len = json_escape(n->name_json, n->name, len);
         proc_init(&n->proc, i, n->name, s, traffic_node_line, node_exit_cb, node_err_cb);
+        buf_init(&n->down_q, PROC_STDIN_MAX);
     }
     traffic_build_node_map(s);
     s->net = net_new(&(struct net_opts){.node_count = s->node_count,
@@ -957,6 +973,7 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     ev_timer_stop(s->loop, &s->init_timer);
     if (!all_reaped(s))
         proc_kill_all_emergency();
+    s->orphans_killed = proc_kill_orphans();
     report_progress(s, true);
     history_close(&s->hist);
     int code = report_write(s);

@@ -68,9 +68,12 @@ struct sim_node {
     uint64_t late_replies; /* replies to requests whose clients had given up */
     uint64_t stdin_drops;  /* messages eddy could not queue (node not reading, or down) */
     int64_t start_fake_ns; /* wall clock the current incarnation started with (clock faults) */
+    struct buf down_q;     /* messages for the next incarnation while the node is down */
     struct clockctl *clock;
-    bool clock_loaded; /* the node's process mapped its clock control block */
-    uint64_t ops;      /* ops sent to it */
+    bool clock_loaded;  /* the node's process mapped its clock control block */
+    pid_t pids[16];     /* the last process ids of its incarnations */
+    uint32_t pid_count; /* incarnations started */
+    uint64_t ops;       /* ops sent to it */
     uint64_t oks;
 };
 
@@ -205,6 +208,7 @@ struct sim {
     bool progress_shown;
     int64_t wall_start_ns; /* CLOCK_REALTIME at the start, for the store name */
     char *command_line;
+    unsigned orphans_killed; /* node descendants that escaped their process group */
 };
 
 /* traffic.c */

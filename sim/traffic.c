@@ -362,9 +362,12 @@ static void issue(struct sim *s, struct worker *w)
 
     uint64_t net_id = s->next_net_id++;
     size_t need = 128 + n->name_json_len + value_len;
-    char *dst = n->down ? NULL : proc_reserve(&n->proc, need);
+    /* A node that is down keeps its queue, as in Maelstrom's kill fault: the request waits for
+     * the next incarnation (and the op times out if that takes too long). */
+    char *dst = n->down ? buf_reserve(&n->down_q, need) : proc_reserve(&n->proc, need);
     if (!dst) {
-        /* Down, or not reading its stdin: the request is lost and the op will time out. */
+        /* Not reading its stdin (or its down queue is full): the request is lost and the op
+         * will time out. */
         n->stdin_drops++;
         count_client_message(s, false);
         return;
@@ -382,7 +385,10 @@ static void issue(struct sim *s, struct worker *w)
     PUT_LIT(&o, "}}\n");
     ASSERT(o.n <= need);
     log_net(s, true, dst, o.n);
-    proc_commit(&n->proc, o.n);
+    if (n->down)
+        buf_commit(&n->down_q, o.n);
+    else
+        proc_commit(&n->proc, o.n);
     count_client_message(s, true);
     if (s->messages_len < MESSAGES_KEPT && s->init_done) {
         uint32_t i = s->messages_len++;
@@ -523,6 +529,31 @@ static void complete(struct sim *s, struct worker *w, const struct completion *c
     traffic_worker_free(s, w);
     if (s->stopping)
         sim_maybe_finish(s);
+}
+
+void traffic_fail_node_ops(struct sim *s, uint32_t node, const char *why)
+{
+    /* The requests in flight died with the process: like a client whose connection is reset,
+     * each op is recorded as info at once (it may or may not have happened). */
+    char err[256];
+    int k = snprintf(err, sizeof(err), "[\"crash\",\"%s\"]", why);
+    for (uint32_t i = 0; i < s->worker_count; i++) {
+        struct worker *w = &s->workers[i];
+        if (!w->busy || w->node != node)
+            continue;
+        char value[32] = "null";
+        size_t value_len = 4;
+        if (w->f == F_ECHO)
+            value_len = (size_t)snprintf(value, sizeof(value), "\"Please echo %d\"", w->echo_n);
+        complete(s, w,
+                 &(struct completion){
+                     .type = OP_INFO,
+                     .hist_value = value,
+                     .hist_value_len = value_len,
+                     .error = err,
+                     .error_len = (size_t)k,
+                 });
+    }
 }
 
 void traffic_expire(struct sim *s)
@@ -687,7 +718,8 @@ static void deliver_to_node(struct sim *s, uint32_t dest, const char *line, size
                             uint32_t tag)
 {
     struct sim_node *d = &s->nodes[dest];
-    if (d->down || proc_send(&d->proc, line, len) < 0) {
+    int rc = d->down ? buf_append(&d->down_q, line, len) : proc_send(&d->proc, line, len);
+    if (rc < 0) {
         d->stdin_drops++;
         record_delivery(s, tag, true);
         return;

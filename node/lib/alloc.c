@@ -8,7 +8,6 @@
 #include "eddy/alloc.h"
 #include "eddy/util.h"
 
-#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -65,15 +64,4 @@ char *xstrndup(const char *s, size_t len)
     memcpy(p, s, len);
     p[len] = '\0';
     return p;
-}
-
-static void *alloc_cjson_malloc(size_t size)
-{
-    return xmalloc(size);
-}
-
-void alloc_install_cjson_hooks(void)
-{
-    cJSON_Hooks hooks = {.malloc_fn = alloc_cjson_malloc, .free_fn = free};
-    cJSON_InitHooks(&hooks);
 }

@@ -30,7 +30,7 @@ char *buf_reserve(struct buf *b, size_t n)
     size_t len = buf_len(b);
     if (n > b->max - len)
         return NULL;
-    if (b->tail + n <= b->cap)
+    if (b->data && b->tail + n <= b->cap)
         return b->data + b->tail;
     if (b->head > 0) {
         /* Compact first: the live bytes are usually a short partial write. */

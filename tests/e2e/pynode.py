@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""A Maelstrom node in Python for eddy's end-to-end tests: correct by default, hostile on demand.
+
+It serves echo and unique-ids, and every echo is first relayed to the next node and answered
+only when that node acknowledges, so inter-node faults (partitions, loss, duplication, latency)
+have traffic to act on. IDs embed time.time_ns(), so clock faults are visible in them, and a
+per-process random prefix plus a counter keeps them unique.
+
+    pynode.py [--mode MODE] [--after N]
+
+Modes (each a misbehaviour eddy must report): ok, add-key (an extra key in generate_ok),
+stdout-log (a log line on stdout after init), wrong-irt (in_reply_to off by 1000),
+exit-early (exit 3 after N requests), no-init (never answer init), bigint (integer IDs above
+2^53), mixed (string and integer IDs), fork-child (fork a child that sleeps forever), plain-echo
+(no relaying).
+"""
+import json
+import os
+import random
+import sys
+import time
+
+MODE = "ok"
+AFTER = 5
+args = sys.argv[1:]
+while args:
+    flag = args.pop(0)
+    if flag == "--mode":
+        MODE = args.pop(0)
+    elif flag == "--after":
+        AFTER = int(args.pop(0))
+    else:
+        print(f"pynode: unknown argument {flag}", file=sys.stderr)
+        sys.exit(2)
+
+node_id = None
+node_ids = []
+next_msg_id = 0
+counter = 0
+requests = 0
+prefix = "%016x" % random.SystemRandom().getrandbits(64)
+pending = {}  # relay msg_id -> (client, client msg_id, echo value)
+
+
+def send(dest, body):
+    sys.stdout.write(json.dumps({"src": node_id, "dest": dest, "body": body}) + "\n")
+    sys.stdout.flush()
+
+
+def reply(msg, body):
+    body["in_reply_to"] = msg["body"]["msg_id"]
+    if MODE == "wrong-irt":
+        body["in_reply_to"] += 1000
+    sys.stdout.write(json.dumps({"src": node_id, "dest": msg["src"], "body": body}) + "\n")
+    sys.stdout.flush()
+
+
+def new_id():
+    global counter
+    counter += 1
+    if MODE == "bigint":
+        return 2**53 + counter
+    if MODE == "mixed":
+        return counter if counter % 2 else f"{node_id}-{counter}"
+    return f"{node_id}-{prefix}-{time.time_ns()}-{counter}"
+
+
+for line in sys.stdin:
+    msg = json.loads(line)
+    body = msg["body"]
+    kind = body.get("type")
+    if kind == "init":
+        if MODE == "no-init":
+            continue
+        node_id = body["node_id"]
+        node_ids = body["node_ids"]
+        reply(msg, {"type": "init_ok"})
+        print(f"pynode {node_id} pid {os.getpid()} mode {MODE}", file=sys.stderr, flush=True)
+        if MODE == "stdout-log":
+            print(f"pynode {node_id} ready")
+            sys.stdout.flush()
+        if MODE == "fork-child":
+            child = os.fork()
+            if child == 0:
+                os.setsid()  # try to escape eddy's process group; PDEATHSIG is eddy's answer
+                while True:
+                    time.sleep(3600)
+            print(f"pynode child pid {child}", file=sys.stderr, flush=True)
+        continue
+    if kind in ("echo", "generate"):
+        requests += 1
+        if MODE == "exit-early" and requests > AFTER:
+            print("pynode: exiting early on purpose", file=sys.stderr, flush=True)
+            sys.exit(3)
+    if kind == "generate":
+        out = {"type": "generate_ok", "id": new_id()}
+        if MODE == "add-key":
+            out["node"] = node_id
+        reply(msg, out)
+    elif kind == "echo":
+        peers = [n for n in node_ids if n != node_id]
+        if MODE == "plain-echo" or not peers:
+            reply(msg, {"type": "echo_ok", "echo": body["echo"]})
+            continue
+        next_msg_id += 1
+        pending[next_msg_id] = msg
+        peer = peers[next_msg_id % len(peers)]
+        send(peer, {"type": "relay", "echo": body["echo"], "msg_id": next_msg_id})
+    elif kind == "relay":
+        reply(msg, {"type": "relay_ok", "echo": body["echo"]})
+    elif kind == "relay_ok":
+        original = pending.pop(body["in_reply_to"], None)
+        if original is not None:  # a duplicated relay_ok finds nothing the second time
+            reply(original, {"type": "echo_ok", "echo": original["body"]["echo"]})
