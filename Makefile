@@ -34,7 +34,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 run: build
-	./tests/e2e/exchange.sh $(BUILD)/bin/eddy-node
+	$(BUILD)/bin/eddy test --scenario scenarios/chaos.json --bin $(BUILD)/bin/eddy-node
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -277,11 +277,14 @@ static double num_as_double(const uint8_t *enc, size_t len)
         memcpy(&d, enc + 1, sizeof(d));
         return d;
     }
-    char tmp[64];
-    size_t n = EDDY_MIN(len - 1, sizeof(tmp) - 1);
-    memcpy(tmp, enc + 1, n);
-    tmp[n] = '\0';
-    return len - 1 < sizeof(tmp) ? strtod(tmp, NULL) : (enc[1] == '-' ? -HUGE_VAL : HUGE_VAL);
+    char small[64];
+    char *tmp = len - 1 < sizeof(small) ? small : xmalloc(len);
+    memcpy(tmp, enc + 1, len - 1);
+    tmp[len - 1] = '\0';
+    double d = strtod(tmp, NULL); /* exact rounding, whatever the number of digits */
+    if (tmp != small)
+        free(tmp);
+    return d;
 }
 
 /* Next UTF-16 code unit of a UTF-8 (or WTF-8) string; *pending holds a low surrogate. */

@@ -58,7 +58,7 @@ const char *workload_name(enum workload_kind w)
     return "none";
 }
 
-static void config_set_names(struct config *c, char **names, uint32_t count)
+void config_set_node_names(struct config *c, char **names, uint32_t count)
 {
     for (uint32_t i = 0; i < c->node_count; i++)
         free(c->node_names[i]);
@@ -75,7 +75,7 @@ void config_set_node_count(struct config *c, uint32_t count)
         snprintf(tmp, sizeof(tmp), "n%u", i);
         names[i] = xstrdup(tmp);
     }
-    config_set_names(c, names, count);
+    config_set_node_names(c, names, count);
 }
 
 void config_defaults(struct config *c)
@@ -97,14 +97,15 @@ void config_defaults(struct config *c)
 
 void config_fini(struct config *c)
 {
-    config_set_names(c, NULL, 0);
+    config_set_node_names(c, NULL, 0);
 }
 
 /* ==== Value parsers (shared with scenario.c through cli.h) ==== */
 
 int cli_parse_double(const char *s, double *out)
 {
-    if (!*s)
+    /* strtod skips leading space; a strict parser must not. */
+    if (!*s || *s == ' ' || (*s >= '\t' && *s <= '\r'))
         return -EINVAL;
     char *end;
     errno = 0;
@@ -386,6 +387,8 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct no
         *node_count_seen = true;
         return 0;
     case OPT_NODES: {
+        if (!*v)
+            return cli_err(err, elen, "--nodes: empty node list");
         const char *p = v;
         while (*p) {
             const char *start = p;
@@ -489,17 +492,29 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct no
 }
 
 /* Finds --scenario FILE (or --scenario=FILE) before the real pass, so that the file is applied
- * first and every flag overrides it. */
+ * first and every flag overrides it. Walks the arguments as the real pass does, so that a
+ * --scenario meant for the node (after "--", or after an unknown flag that follows --bin) is
+ * left to the node. */
 static const char *find_scenario(int argc, char **argv)
 {
+    bool bin_seen = false;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
             return NULL;
-        if (strcmp(argv[i], "--scenario") == 0 && i + 1 < argc)
-            return argv[i + 1];
-        if (strncmp(argv[i], "--scenario=", 11) == 0)
-            return argv[i] + 11;
+        if (a[0] != '-' || a[1] == '\0')
+            continue;
+        const char *value;
+        const struct opt *o = opt_find(a, &value);
+        if (!o)
+            return NULL; /* unknown: an error, or the start of the node's arguments */
+        if (o->takes_value && !value && i + 1 < argc)
+            value = argv[++i];
+        if (o->id == OPT_SCENARIO)
+            return value;
+        bin_seen |= o->id == OPT_BIN;
     }
+    (void)bin_seen;
     return NULL;
 }
 
@@ -522,7 +537,7 @@ static int resolve(struct config *c, struct node_list *nodes, bool node_count_se
         return cli_err(err, elen, "Expected a --bin PATH_TO_BINARY to test");
     /* --node-count overrides --nodes and --node, as in Maelstrom; either overrides a scenario. */
     if (!node_count_seen && nodes->count > 0) {
-        config_set_names(c, nodes->names, nodes->count);
+        config_set_node_names(c, nodes->names, nodes->count);
         nodes->names = NULL;
         nodes->count = 0;
     }
@@ -534,7 +549,7 @@ static int resolve(struct config *c, struct node_list *nodes, bool node_count_se
             snprintf(tmp, sizeof(tmp), "n%d", i + 1);
             names[i] = xstrdup(tmp);
         }
-        config_set_names(c, names, 5);
+        config_set_node_names(c, names, 5);
     }
     const char *t = c->concurrency_text;
     size_t n = strlen(t);
@@ -545,10 +560,10 @@ static int resolve(struct config *c, struct node_list *nodes, bool node_count_se
     uint64_t k;
     if (cli_parse_u64(digits, &k) < 0)
         return cli_err(err, elen, "--concurrency: '%s' is not an integer", t);
-    uint64_t workers = per_node ? k * c->node_count : k;
+    uint64_t workers = k > CONCURRENCY_MAX ? UINT64_MAX : per_node ? k * c->node_count : k;
     if (workers > CONCURRENCY_MAX)
-        return cli_err(err, elen, "--concurrency: %s means %llu workers; the most is %u", t,
-                       (unsigned long long)workers, CONCURRENCY_MAX);
+        return cli_err(err, elen, "--concurrency: %s means more than %u workers", t,
+                       CONCURRENCY_MAX);
     c->concurrency = (uint32_t)workers;
     if (c->scenario && scenario_resolve(c, err, elen) < 0)
         return -EINVAL;

@@ -97,6 +97,10 @@ void config_fini(struct config *c);
 /* Replaces the node list with n0..n(count-1). */
 void config_set_node_count(struct config *c, uint32_t count);
 
+/* Replaces the node list with `names` (count of them), taking ownership of the array and of
+ * every string in it. */
+void config_set_node_names(struct config *c, char **names, uint32_t count);
+
 const char *fault_kind_name(enum fault_kind k);
 int fault_kind_parse(const char *name, size_t len, enum fault_kind *out);
 

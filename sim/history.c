@@ -46,11 +46,25 @@ int history_open(struct history *h, const char *path)
     return 0;
 }
 
+/* Drops the buffered lines that can no longer be written, counting them as lost. */
+static void discard(struct history *h)
+{
+    const char *p = buf_peek(&h->out);
+    size_t n = buf_len(&h->out);
+    for (size_t i = 0; i < n; i++)
+        h->lost += p[i] == '\n';
+    buf_clear(&h->out);
+}
+
 int history_flush(struct history *h)
 {
     while (buf_len(&h->out) > 0) {
         if (h->fd < 0 || h->error) {
-            buf_clear(&h->out);
+            /* Not writing (--no-history): nothing is lost, there was never a file. */
+            if (h->error)
+                discard(h);
+            else
+                buf_clear(&h->out);
             break;
         }
         ssize_t n = write(h->fd, buf_peek(&h->out), buf_len(&h->out));
@@ -58,7 +72,7 @@ int history_flush(struct history *h)
             continue;
         if (n <= 0) {
             h->error = n < 0 ? errno : EIO;
-            buf_clear(&h->out);
+            discard(h);
             break;
         }
         buf_consume(&h->out, (size_t)n);
@@ -106,8 +120,11 @@ static uint64_t finish(struct history *h, const struct line *l)
     buf_commit(&h->out, l->n);
     h->offset += l->n;
     h->index++;
-    if (h->error)
+    if (h->error) {
+        /* The file is broken: the line is counted, not kept. */
         h->lost++;
+        buf_clear(&h->out);
+    }
     return at;
 }
 

@@ -357,5 +357,6 @@ void nemesis_plan_random(struct nemesis_plan *p, const struct nemesis_opts *o)
             stream_kind(p, (enum fault_kind)k, o);
     stream_weighted(p, o);
     /* Ties keep insertion order (scenario events before random ones at the same time). */
-    qsort(p->events, p->len, sizeof(*p->events), event_cmp);
+    if (p->len > 1)
+        qsort(p->events, p->len, sizeof(*p->events), event_cmp);
 }

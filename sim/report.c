@@ -441,7 +441,10 @@ static enum verdict add_workload(cJSON *res, struct sim *s, struct buf *summary)
                    (unsigned long long)(c->count - c->echo_errors), (unsigned long long)c->count);
         return v;
     }
-    enum verdict v = c->dup_ids ? V_FALSE : (c->incomparable ? V_UNKNOWN : V_TRUE);
+    /* Jepsen's checker folds the range and the frequencies together: when two IDs cannot be
+     * compared it throws before any duplicate is counted, so the answer is unknown even if
+     * there are duplicates too (eddy still lists them). */
+    enum verdict v = c->incomparable ? V_UNKNOWN : c->dup_ids ? V_FALSE : V_TRUE;
     if (c->too_long)
         v = worst(v, V_UNKNOWN);
     add_valid(w, v);

@@ -241,10 +241,14 @@ void plot_throughput(FILE *f, const cJSON *plot, const struct svg_time *pt)
     cJSON_ArrayForEach(b, buckets)
     {
         double sum = page_num(b, "ok", 0) + page_num(b, "info", 0) + page_num(b, "fail", 0);
-        top = EDDY_MAX(top, sum / w);
+        if (isfinite(sum / w))
+            top = EDDY_MAX(top, sum / w);
     }
-    double step = svg_nice_step(top > 0 ? top : 1, 5);
-    top = step * ceil((top > 0 ? top : 1) / step);
+    /* A hostile map could hold 1e308 ops: keep the axis finite, the bars clamp to it. */
+    top = svg_clamp(top, 1, 1e15);
+    double step = svg_nice_step(top, 5);
+    int ticks = (int)ceil(top / step - 1e-9);
+    top = step * ticks;
     struct svg_frame fr = {.x0 = SVG_MARGIN_L,
                            .x1 = SVG_W - SVG_MARGIN_R,
                            .y0 = SVG_LEGEND_H + 4,
@@ -254,13 +258,13 @@ void plot_throughput(FILE *f, const cJSON *plot, const struct svg_time *pt)
     svg_open(f, "plot-throughput", h, "operations per second over time");
     svg_fault_shades(f, &fr, pt->spans);
     fprintf(f, "<g class=\"axis-y\" stroke=\"#d8dee4\">\n");
-    for (double v = 0; v <= top + step * 1e-6; v += step)
+    for (int i = 0; i <= ticks; i++)
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", fr.x0,
-                fr.y1 - (fr.y1 - fr.y0) * v / top, fr.x1, fr.y1 - (fr.y1 - fr.y0) * v / top);
+                fr.y1 - (fr.y1 - fr.y0) * i / ticks, fr.x1, fr.y1 - (fr.y1 - fr.y0) * i / ticks);
     fprintf(f, "</g>\n<g class=\"ticks-y\" text-anchor=\"end\" fill=\"#57606a\">\n");
-    for (double v = 0; v <= top + step * 1e-6; v += step)
+    for (int i = 0; i <= ticks; i++)
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%g/s</text>\n", fr.x0 - 6,
-                fr.y1 - (fr.y1 - fr.y0) * v / top + 4, v);
+                fr.y1 - (fr.y1 - fr.y0) * i / ticks + 4, i * step);
     fputs("</g>\n", f);
     svg_time_axis(f, &fr, fr.y1, fr.y1 + 14);
     static const char *const keys[MARK_COUNT] = {"ok", "info", "fail"};
@@ -279,6 +283,7 @@ void plot_throughput(FILE *f, const cJSON *plot, const struct svg_time *pt)
             double hgt = (fr.y1 - fr.y0) * page_num(b, keys[m], 0) / w / top;
             if (!(hgt > 0))
                 continue;
+            hgt = EDDY_MIN(hgt, y - fr.y0);
             y -= hgt;
             fprintf(f,
                     "<rect class=\"bar\" data-type=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "

@@ -62,7 +62,7 @@ void svg_open(FILE *f, const char *id, double h, const char *label)
 void svg_time_axis(FILE *f, const struct svg_frame *fr, double y_bottom, double y_labels)
 {
     double step = svg_nice_step(fr->t_end_s, 12);
-    int decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+    int decimals = step >= 1 ? 0 : EDDY_MIN((int)ceil(-log10(step) - 1e-9), 9);
     int ticks = (int)floor(fr->t_end_s / step + 1e-6);
     fprintf(f, "<g class=\"axis-x\" stroke=\"#d8dee4\">\n");
     for (int i = 0; i <= ticks; i++)
@@ -267,19 +267,33 @@ void svg_fault_legend(FILE *f, const struct span_list *l, double x, double y)
     if (!l || !l->len)
         return;
     fprintf(f, "<g class=\"legend-faults\">\n");
+    /* A kind is shown as it is drawn: a strip for periods, a diamond for applied instants,
+     * else (only events not applied) a hollow box in its colour. */
+    uint32_t periods = strip_kinds(l), instants = 0;
+    for (size_t i = 0; i < l->len; i++)
+        if (l->v[i].instant && l->v[i].applied)
+            instants |= 1u << l->v[i].kind;
     for (int k = 0; k < SPAN_KIND_COUNT; k++) {
+        const char *note = "";
         if (!(l->kinds & (1u << k)))
             continue;
-        bool instant_only = !(strip_kinds(l) & (1u << k));
-        if (instant_only)
-            fprintf(f, "<path d=\"M%.1f %.1fl5 5l-5 5l-5 -5z\" fill=\"%s\"/>", x + 5, y - 9,
-                    kind_colours[k]);
-        else
+        if (periods & (1u << k)) {
             fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"8\" fill=\"%s\"/>", x,
                     y - 8, kind_colours[k]);
+        } else if (instants & (1u << k)) {
+            fprintf(f, "<path d=\"M%.1f %.1fl5 5l-5 5l-5 -5z\" fill=\"%s\"/>", x + 5, y - 9,
+                    kind_colours[k]);
+            note = " (instant)";
+        } else {
+            fprintf(f,
+                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"6\" height=\"10\" fill=\"#ffffff\" "
+                    "stroke=\"%s\" stroke-dasharray=\"2 1\"/>",
+                    x + 4, y - 9, kind_colours[k]);
+            note = " (never applied)";
+        }
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s%s</text>\n", x + 18, y,
-                span_kind_name((enum span_kind)k), instant_only ? " (instant)" : "");
-        x += 36 + 7.0 * strlen(span_kind_name((enum span_kind)k)) + (instant_only ? 52 : 0);
+                span_kind_name((enum span_kind)k), note);
+        x += 36 + 7.0 * (double)(strlen(span_kind_name((enum span_kind)k)) + strlen(note));
     }
     if (l->any_not_applied) {
         fprintf(f,

@@ -346,6 +346,7 @@ void table_checkers(FILE *f, const cJSON *r)
     const cJSON *st = page_get(r, "stats"), *lat = page_get(r, "latency");
     const cJSON *net = page_get(r, "net"), *ex = page_get(r, "exceptions"), *x;
     fputs("<section id=\"checkers\"><h2>Checkers</h2>\n<div class=\"tables\">", f);
+    table_kv(f, "Run", page_get(r, "eddy"));
     table_kv(f, "Stats", st);
     table_kv(f, "Availability", page_get(r, "availability"));
     table_kv(f, "Latency", lat);

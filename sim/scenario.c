@@ -233,9 +233,9 @@ static bool key_is(const struct json_val *k, const char *name)
 
 static int parse_event(struct ctx *x, const struct json_val *obj, struct fault_event *e)
 {
+    memset(e, 0, sizeof(*e));
     if (obj->type != JSON_OBJECT)
         return fail(x, obj->p, "every item of \"faults\" must be an object");
-    memset(e, 0, sizeof(*e));
     e->at_s = -1;
     e->target = TARGET_NONE;
     e->rate = 1.0;
@@ -284,6 +284,7 @@ static int parse_event(struct ctx *x, const struct json_val *obj, struct fault_e
             if (rc == 0 && l.n == 0)
                 rc = fail(x, v.p, "\"nodes\" must name at least one node");
             if (rc == 0) {
+                free(e->target_names); /* a repeated key: the last one wins */
                 e->target_names = xcalloc(1, total);
                 for (uint32_t i = 0; i < l.n; i++) {
                     if (i)
@@ -313,6 +314,8 @@ static int parse_event(struct ctx *x, const struct json_val *obj, struct fault_e
                 rc = fail(x, v.p, "\"period-ms\" must be positive");
         } else if (key_is(&k, "duration")) {
             rc = get_number(x, &v, "duration", &e->duration_s);
+            if (rc == 0 && e->duration_s < 0)
+                rc = fail(x, v.p, "\"duration\" must not be negative (seconds)");
         } else if (key_is(&k, "rate")) {
             rc = get_number(x, &v, "rate", &e->rate);
             if (rc == 0 && (e->rate < 0 || e->rate > 1000))
@@ -396,8 +399,12 @@ static int parse_random(struct ctx *x, const struct json_val *v, struct config *
                 rc = fail(x, val.p, "\"interval\" must be positive (seconds)");
         } else if (key_is(&k, "from")) {
             rc = get_number(x, &val, "from", &c->weighted_from_s);
+            if (rc == 0 && c->weighted_from_s < 0)
+                rc = fail(x, val.p, "\"from\" must not be negative (seconds)");
         } else if (key_is(&k, "until")) {
             rc = get_number(x, &val, "until", &c->weighted_until_s);
+            if (rc == 0 && c->weighted_until_s <= 0)
+                rc = fail(x, val.p, "\"until\" must be positive (seconds)");
         } else if (key_is(&k, "weights")) {
             if (val.type != JSON_OBJECT)
                 return fail(x, val.p, "\"weights\" must be an object of fault kind to weight");
@@ -429,6 +436,8 @@ static int parse_random(struct ctx *x, const struct json_val *v, struct config *
     }
     if (!any)
         return fail(x, v->p, "\"random\" needs \"weights\" with at least one positive weight");
+    if (c->weighted_until_s > 0 && c->weighted_until_s <= c->weighted_from_s)
+        return fail(x, v->p, "\"random\": \"until\" must be after \"from\"");
     return 0;
 }
 
@@ -440,9 +449,12 @@ static int apply_field(struct ctx *x, struct config *c, const struct json_val *k
     char text[256];
     double d;
     int rc;
-    if (key_is(k, "name") || key_is(k, "description") || key_is(k, "comment")) {
-        char *ignored;
-        return get_string(x, v, "name", &ignored);
+    static const char *const notes[] = {"name", "description", "comment"};
+    for (size_t i = 0; i < ARRAY_LEN(notes); i++) {
+        if (key_is(k, notes[i])) {
+            char *ignored;
+            return get_string(x, v, notes[i], &ignored);
+        }
     }
     if (key_is(k, "workload")) {
         if ((rc = get_scalar_text(x, v, "workload", text, sizeof(text))) < 0)
@@ -487,9 +499,7 @@ static int apply_field(struct ctx *x, struct config *c, const struct json_val *k
             free(l.v);
             return rc;
         }
-        config_set_node_count(c, 0);
-        c->node_names = l.v;
-        c->node_count = l.n;
+        config_set_node_names(c, l.v, l.n);
         return 0;
     }
     struct {
@@ -544,11 +554,12 @@ static int apply_field(struct ctx *x, struct config *c, const struct json_val *k
         return 0;
     }
     if (key_is(k, "seed")) {
-        if ((rc = get_number(x, v, "seed", &d)) < 0)
-            return rc;
-        if (d < 0 || d != floor(d) || d > 9007199254740992.0)
-            return fail(x, v->p, "\"seed\" must be a non-negative integer up to 2^53");
-        c->seed = (uint64_t)d;
+        /* Read exactly: a double would round 2^53 + 1 to a different seed without a word. */
+        int64_t seed;
+        if (v->type != JSON_NUMBER || json_to_i64(v, &seed) < 0 || seed < 0 ||
+            seed > (INT64_C(1) << 53))
+            return fail(x, v->p, "\"seed\" must be an integer from 0 to 2^53");
+        c->seed = (uint64_t)seed;
         c->seed_given = true;
         return 0;
     }
@@ -644,11 +655,46 @@ int scenario_load_file(const char *path, struct config *c, char *err, size_t ele
     return rc;
 }
 
+/* Resolves one event's node names into a fresh array; 0 or -EINVAL with err filled. */
+static int resolve_names(const struct config *c, const struct fault_event *e, uint32_t **out,
+                         uint32_t *count, char *err, size_t elen)
+{
+    uint32_t *nodes = xcalloc(c->node_count ? c->node_count : 1, sizeof(uint32_t));
+    uint32_t n = 0;
+    char *names = xstrdup(e->target_names);
+    int rc = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(names, ",", &save); tok && rc == 0;
+         tok = strtok_r(NULL, ",", &save)) {
+        uint32_t j = 0;
+        while (j < c->node_count && strcmp(c->node_names[j], tok) != 0)
+            j++;
+        if (j == c->node_count) {
+            snprintf(err, elen,
+                     "scenario event at line %u names node '%s', which is not among the run's "
+                     "nodes",
+                     e->line, tok);
+            rc = -EINVAL;
+        } else if (n < c->node_count) {
+            nodes[n++] = j;
+        }
+    }
+    free(names);
+    if (rc < 0) {
+        free(nodes);
+        return rc;
+    }
+    *out = nodes;
+    *count = n;
+    return 0;
+}
+
 int scenario_resolve(const struct config *c, char *err, size_t elen)
 {
-    size_t kept = 0, dropped = 0;
+    /* First check everything, changing nothing: an error leaves the events as they were, all
+     * still owned by the plan. */
     for (size_t i = 0; i < events.len; i++) {
-        struct fault_event *e = &events.events[i];
+        const struct fault_event *e = &events.events[i];
         if (e->at_s > scenario_limit_s) {
             snprintf(err, elen,
                      "scenario event at line %u (%s at %.3f s) is after the scenario's time limit "
@@ -656,41 +702,31 @@ int scenario_resolve(const struct config *c, char *err, size_t elen)
                      e->line, fault_action_name(e->action), e->at_s, scenario_limit_s);
             return -EINVAL;
         }
-        if (e->at_s > c->time_limit_s) {
+    }
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < events.len; i++) {
+        struct fault_event e = events.events[i];
+        if (e.at_s > c->time_limit_s) {
             /* --time-limit shortened the scenario: its later events cannot happen. */
-            free(e->nodes);
-            free(e->target_names);
+            free(e.nodes);
+            free(e.target_names);
             dropped++;
             continue;
         }
-        events.events[kept++] = *e;
-        e = &events.events[kept - 1];
-        if (!e->target_names)
-            continue;
-        free(e->nodes);
-        e->nodes = xcalloc(c->node_count, sizeof(uint32_t));
-        e->node_count = 0;
-        char *names = xstrdup(e->target_names);
-        int rc = 0;
-        for (char *tok = strtok(names, ","); tok && rc == 0; tok = strtok(NULL, ",")) {
-            uint32_t j = 0;
-            while (j < c->node_count && strcmp(c->node_names[j], tok) != 0)
-                j++;
-            if (j == c->node_count) {
-                snprintf(err, elen,
-                         "scenario event at line %u names node '%s', which is not "
-                         "among the run's nodes",
-                         e->line, tok);
-                rc = -EINVAL;
-            } else {
-                e->nodes[e->node_count++] = j;
+        if (e.target_names) {
+            uint32_t *nodes, count;
+            if (resolve_names(c, &e, &nodes, &count, err, elen) < 0) {
+                /* Keep the rest owned, so that scenario_reset frees each exactly once. */
+                for (size_t j = i; j < events.len; j++)
+                    events.events[kept++] = events.events[j];
+                events.len = kept;
+                return -EINVAL;
             }
+            free(e.nodes);
+            e.nodes = nodes;
+            e.node_count = count;
         }
-        free(names);
-        if (rc < 0) {
-            events.len = kept;
-            return rc;
-        }
+        events.events[kept++] = e;
     }
     events.len = kept;
     if (dropped)

@@ -49,7 +49,7 @@ def send(dest, body):
 
 def reply(msg, body):
     body["in_reply_to"] = msg["body"]["msg_id"]
-    if MODE == "wrong-irt":
+    if MODE == "wrong-irt" and body["type"] != "init_ok":
         body["in_reply_to"] += 1000
     sys.stdout.write(json.dumps({"src": node_id, "dest": msg["src"], "body": body}) + "\n")
     sys.stdout.flush()
@@ -59,9 +59,13 @@ def new_id():
     global counter
     counter += 1
     if MODE == "bigint":
-        return 2**53 + counter
+        # Even IDs on one node, odd on the other: every odd one rounds to an even one when read
+        # as a double, so a checker that went through doubles would see duplicates everywhere.
+        return 2**53 + 2 * counter + node_ids.index(node_id) % 2
     if MODE == "mixed":
-        return counter if counter % 2 else f"{node_id}-{counter}"
+        # Unique, but of two JSON types that Clojure's compare cannot order.
+        base = 1000000 * (node_ids.index(node_id) + 1)
+        return base + counter if counter % 2 else f"{node_id}-{counter}"
     return f"{node_id}-{prefix}-{time.time_ns()}-{counter}"
 
 

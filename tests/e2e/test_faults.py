@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""End-to-end tests of eddy's faults, scenarios, reproducibility and detection.
+
+Each test_* function is one ctest test. Scenario runs are shortened with --time-limit; the
+20-seed sweep with full-length scenarios is tests/e2e/sweep.sh, not a test.
+"""
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+from eddytest import (BUILD, Run, check, check_no_node_alive, eddy_bin, main, node_bin, pynode,
+                      scenario)
+import eddytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def all_faults():
+    return os.path.join(HERE, "all-faults.json")
+
+
+def events(r, kind=None):
+    return [e for e in r.results["faults"]["events"] if kind is None or e["kind"] == kind]
+
+
+# ==== Every fault kind, on eddy-node and on a node in Python ====
+
+def check_every_kind_injected(r, expect_traffic):
+    for kind in ("partition", "clock", "kill", "pause", "loss", "duplicate"):
+        applied = [e for e in events(r, kind) if e["applied"]]
+        check(applied, f"{kind}: no event applied", r)
+    for name, c in r.results["faults"]["clocks"].items():
+        check(c["controlled"] and c["library-loaded"], f"{name}: clock library loaded", r)
+        check(c["reads"] > 0, f"{name}: the node read its clock through the library", r)
+        offsets = [o for _, o in c["offsets"]]
+        check(offsets, f"{name}: offsets recorded over time", r)
+    n0 = [o for _, o in r.results["faults"]["clocks"]["n0"]["offsets"]]
+    check(min(n0) < -3_000_000, "n0's clock went back an hour", r)
+    n1 = r.results["nodes"]["n1"]
+    check(n1["incarnations"] == 2 and len(n1["pids"]) == 2, "n1 was killed and restarted", r)
+    net = r.results["net"]["eddy-faults"]
+    if expect_traffic:
+        check(net["lost"] > 0, "inter-node messages were lost", r)
+        check(net["duplicated"] > 0, "inter-node messages were duplicated", r)
+        check(net["partitioned"] > 0, "inter-node messages were cut by the partition", r)
+    else:
+        # eddy-node never talks to other nodes: nothing to lose, and eddy says so (0).
+        check(net["lost"] == 0 and net["duplicated"] == 0, "no inter-node traffic", r)
+    hist = r.history()
+    nemesis = [o for o in hist if o["process"] == "nemesis"]
+    check(len(nemesis) == len(events(r)), "every fault event is in the history", r)
+
+
+def test_python_node_every_fault():
+    r = Run(["--scenario", all_faults(), "--bin", pynode(), "--seed", "4"])
+    check(r.code in (0, 1), "the run completes", r)
+    check_every_kind_injected(r, expect_traffic=True)
+    check(r.results["protocol"]["valid?"] is True, "pynode speaks the protocol", r)
+    check_no_node_alive(r)
+    r.cleanup()
+
+
+def test_eddy_node_every_fault():
+    r = Run(["--scenario", all_faults(), "-w", "unique-ids", "--bin", node_bin(), "--seed", "4"])
+    check(r.code == 0, "eddy-node's IDs stay unique under every fault", r)
+    check_every_kind_injected(r, expect_traffic=False)
+    check_no_node_alive(r)
+    r.cleanup()
+
+
+def test_static_node_clock_not_applied():
+    static = os.path.join(eddytest.BUILD, "tests", "eddy-node-static")
+    r = Run(["--scenario", all_faults(), "-w", "unique-ids", "--bin", static, "--seed", "4"])
+    check(r.code == 0, "the run itself is fine", r)
+    clock = events(r, "clock")
+    check(clock and not any(e["applied"] for e in clock),
+          "no clock fault may be reported as injected into a static binary", r)
+    check(all("did not load libeddyclock.so" in e["detail"] for e in clock), "and why", r)
+    for name, c in r.results["faults"]["clocks"].items():
+        check(not c["library-loaded"] and c["reads"] == 0, f"{name}: library not loaded", r)
+    check("could not be applied" in r.out, "the summary says so", r)
+    r.cleanup()
+
+
+# ==== Reproducibility ====
+
+def test_same_seed_same_schedule():
+    args = ["-w", "echo", "--bin", pynode(), "--node-count", "3", "--time-limit", "2",
+            "--rate", "200", "--concurrency", "2n", "--latency", "3",
+            "--latency-dist", "exponential", "--nemesis", "partition,clock,pause,loss,duplicate",
+            "--nemesis-interval", "0.3", "--seed", "12345"]
+    a, b = Run(args), Run(args)
+    c = Run(args[:-1] + ["54321"])
+    for r in (a, b, c):
+        check(r.code in (0, 1), "runs complete", r)
+    # A drifting clock's offset depends on the real time between events; the rest may not vary.
+    plan = lambda r: [(e["f"], re.sub(r"offset now .*", "", e["detail"])) for e in events(r)]
+    check(plan(a) == plan(b), f"same seed, same fault schedule:\n{plan(a)}\n{plan(b)}", a)
+    check(plan(a) != plan(c), "another seed, another schedule", c)
+    payloads = lambda r: [o["value"] for o in r.history() if o["type"] == "invoke"][:200]
+    check(payloads(a) == payloads(b), "same seed, same workload draws", a)
+    check(payloads(a) != payloads(c), "another seed, other draws", c)
+    check(a.results["seed"] == 12345 and "eddy: seed 12345" in a.out.splitlines()[0],
+          "the seed is printed first", a)
+    for r in (a, b, c):
+        r.cleanup()
+
+
+# ==== Scenario files ====
+
+def test_scenario_errors_name_field_and_position():
+    cases = [
+        ('{"workload": "unique-ids",\n  "time_limit": 5}', "2:3", "time_limit"),
+        ('{"workload": "unique-ids", "rate": -4}', "1:36", "rate"),
+        ('{"workload": "kafka"}', "1:14", "workload"),
+        ('{"workload": "echo", "faults": [{"at": 1, "f": "explode"}]}', "1:", "explode"),
+        ('{"workload": "echo", "faults": [{"at": 1, "f": "kill"}]}', "1:", "targets"),
+        ('{"workload": "echo",\n "faults": [{"at": 1, "f": "kill", "nodes": ["n9"]}]}', "line",
+         "n9"),
+        ('{"workload": "echo", "time-limit": 5, "faults": [{"at": 9, "f": "stop-loss"}]}',
+         "after", "time limit"),
+        ('{"workload": "echo",, }', "1:21", "JSON"),
+        ('[1, 2]', "1:1", "object"),
+        ('{"workload": "echo", "random": {"weights": {"volcano": 1}}}', "1:", "volcano"),
+    ]
+    with tempfile.TemporaryDirectory() as d:
+        for i, (text, where, word) in enumerate(cases):
+            path = os.path.join(d, f"s{i}.json")
+            with open(path, "w") as f:
+                f.write(text)
+            p = subprocess.run([eddy_bin(), "test", "--scenario", path, "--bin", node_bin()],
+                               capture_output=True, text=True, timeout=30)
+            check(p.returncode == 254, f"{text!r}: exit {p.returncode}, stderr {p.stderr!r}")
+            check(where in p.stderr and word in p.stderr,
+                  f"{text!r}: message should hold {where!r} and {word!r}: {p.stderr!r}")
+            check(p.stderr.count("\n") == 1, f"one line: {p.stderr!r}")
+        p = subprocess.run([eddy_bin(), "test", "--scenario", os.path.join(d, "missing.json"),
+                            "--bin", node_bin()], capture_output=True, text=True)
+        check(p.returncode == 254 and "missing.json" in p.stderr, "a missing scenario")
+
+
+def test_flags_override_scenario():
+    r = Run(["--scenario", scenario("fly-io-challenge-2.json"), "--bin", node_bin(),
+             "--time-limit", "1", "--node-count", "2", "--rate", "100"])
+    check(r.code == 0, "valid", r)
+    e = r.results["eddy"]
+    check(e["time-limit"] == 1 and e["node-count"] == 2 and e["rate"] == 100,
+          "flags override the file", r)
+    check(r.results["availability"]["valid?"] is True, "availability total came from the file", r)
+    r.cleanup()
+
+
+# ==== Detection: each naive strategy caught by the scenario aimed at its flaw ====
+
+def run_strategy(scen, strategy, limit):
+    return Run(["--scenario", scenario(scen), "--bin", node_bin(), "--time-limit", str(limit),
+                "--seed", "77", "--", "--ids", strategy], timeout=180)
+
+
+def caught(scen, strategy, limit):
+    r = run_strategy(scen, strategy, limit)
+    check(r.code == 1, f"{strategy} must be caught by {scen}", r)
+    check(r.results["workload"]["duplicated-count"] > 0, "with duplicates named", r)
+    r.cleanup()
+
+
+def test_caught_counter():
+    caught("fly-io-challenge-2.json", "counter", 2)
+
+
+def test_caught_timestamp():
+    caught("fly-io-challenge-2.json", "timestamp", 2)
+
+
+def test_caught_node_counter():
+    caught("kill-restart.json", "node-counter", 5)
+
+
+def test_caught_node_counter_time():
+    caught("restart-into-the-past.json", "node-counter-time", 5)
+
+
+def test_caught_snowflake():
+    caught("clock-skew.json", "snowflake", 5)
+
+
+def test_caught_random32():
+    caught("clock-skew.json", "random32", 5)
+
+
+def valid_under(scen, limit):
+    r = run_strategy(scen, "eddy", limit)
+    check(r.code == 0, f"the default strategy must be valid under {scen}", r)
+    check_no_node_alive(r)
+    r.cleanup()
+
+
+def test_default_valid_fly_io_1():
+    valid_under("fly-io-challenge-1.json", 3)
+
+
+def test_default_valid_fly_io_2():
+    valid_under("fly-io-challenge-2.json", 3)
+
+
+def test_default_valid_partitions():
+    valid_under("partitions.json", 5)
+
+
+def test_default_valid_clock_skew():
+    valid_under("clock-skew.json", 5)
+
+
+def test_default_valid_kill_restart():
+    valid_under("kill-restart.json", 5)
+
+
+def test_default_valid_restart_into_the_past():
+    valid_under("restart-into-the-past.json", 5)
+
+
+def test_default_valid_pause():
+    valid_under("pause.json", 4)
+
+
+def test_default_valid_chaos():
+    valid_under("chaos.json", 8)
+
+
+# ==== eddy matrix ====
+
+def test_matrix_table():
+    with tempfile.TemporaryDirectory() as store:
+        p = subprocess.run([eddy_bin(), "matrix", "--store", store, "--seed", "3",
+                            "--time-limit", "1",
+                            "--scenario", scenario("fly-io-challenge-2.json"),
+                            "--node", f"eddy={node_bin()}",
+                            "--node", f"counter={node_bin()} --ids counter"],
+                           capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0, f"first row as expected: {p.stdout} {p.stderr}")
+        rows = [l for l in p.stdout.splitlines() if l.startswith("| `")]
+        check(len(rows) == 2, f"one row per node command: {p.stdout}")
+        check("| valid |" in rows[0] and "INVALID (" in rows[1], f"verdicts: {rows}")
+        mdir = os.path.join(store, "matrix")
+        runs = os.listdir(mdir)
+        check(len(runs) == 1, "one matrix directory")
+        with open(os.path.join(mdir, runs[0], "matrix.json")) as f:
+            cells = json.load(f)
+        check(len(cells) == 2 and cells[1]["duplicated"] > 0, f"matrix.json: {cells}")
+        check(os.path.exists(os.path.join(mdir, runs[0], "matrix.csv")), "matrix.csv")
+
+
+if __name__ == "__main__":
+    main(globals())
