@@ -18,6 +18,8 @@ CMAKE_BUILD_TYPE ?= RelWithDebInfo
 
 .PHONY: all deps configure build test run install bench fuzz clean format
 
+FUZZ_SECONDS ?= 600
+
 all: build
 
 deps:
@@ -38,6 +40,13 @@ run: build
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
+
+fuzz:
+	@./.ci/deps fuzz
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDDY_FUZZ=ON \
+		-DEDDY_TESTS=OFF -DEDDY_WERROR=$(WERROR) >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	./tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build build-*

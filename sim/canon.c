@@ -30,6 +30,10 @@ size_t canon_put_varint(uint8_t *out, uint64_t v)
 
 size_t canon_get_varint(const uint8_t *p, size_t len, uint64_t *v)
 {
+    if (EDDY_LIKELY(len > 0 && p[0] < 0x80)) {
+        *v = p[0];
+        return 1;
+    }
     uint64_t x = 0;
     for (size_t i = 0; i < len && i < 10; i++) {
         x |= (uint64_t)(p[i] & 0x7F) << (7 * i);
@@ -324,6 +328,15 @@ static int utf16_next(const uint8_t **p, const uint8_t *end, unsigned *pending)
 
 static int cmp_string(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
+    /* UTF-8 byte order is code point order, which is UTF-16 order except above U+E000: so where
+     * the first difference is between two ASCII bytes (or one string ends), memcmp decides. */
+    size_t n = an < bn ? an : bn, i = 0;
+    while (i < n && a[i] == b[i])
+        i++;
+    if (i == n)
+        return an == bn ? 0 : (an < bn ? -1 : 1);
+    if (a[i] < 0x80 && b[i] < 0x80)
+        return a[i] < b[i] ? -1 : 1;
     const uint8_t *ae = a + an, *be = b + bn;
     unsigned pa = 0, pb = 0;
     for (;;) {

@@ -15,6 +15,7 @@
 #include "eddy/util.h"
 
 #include <errno.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@
 
 struct idset {
     uint8_t **chunks;
+    size_t *chunk_used; /* bytes used in each chunk (the last one's is `used`) */
     size_t nchunks;
     size_t used;     /* bytes used in the last chunk */
     uint64_t *table; /* 0 = empty, else (hash tag << 40) | (offset + 1) */
@@ -70,6 +72,26 @@ static uint64_t hash_bytes(uint8_t tag, const uint8_t *p, size_t n)
     return mix(h, k1 ^ 0x8EBC6AF09C88C6E3ull);
 }
 
+/* ==== Memory ==== */
+
+/* Large, zeroed, lazily touched memory, with transparent huge pages asked for: the table is
+ * probed at random, and 4 KiB pages would make nearly every probe a TLB miss as well as a cache
+ * miss. */
+static void *big_alloc(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return xcalloc(1, bytes); /* xcalloc aborts if this fails too */
+    madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
+}
+
+static void big_free(void *p, size_t bytes)
+{
+    if (p)
+        munmap(p, bytes);
+}
+
 /* ==== Arena ==== */
 
 static uint8_t *entry_at(const struct idset *s, uint64_t offset)
@@ -85,7 +107,10 @@ static uint64_t arena_put(struct idset *s, uint8_t tag, const uint8_t *body, siz
     ASSERT(need <= CHUNK_SIZE);
     if (s->nchunks == 0 || s->used + need > CHUNK_SIZE) {
         s->chunks = xrealloc(s->chunks, (s->nchunks + 1) * sizeof(*s->chunks));
-        s->chunks[s->nchunks++] = xmalloc(CHUNK_SIZE);
+        s->chunk_used = xrealloc(s->chunk_used, (s->nchunks + 1) * sizeof(*s->chunk_used));
+        if (s->nchunks)
+            s->chunk_used[s->nchunks - 1] = s->used;
+        s->chunks[s->nchunks++] = big_alloc(CHUNK_SIZE);
         s->used = 0;
     }
     uint64_t offset = ((uint64_t)(s->nchunks - 1) << CHUNK_BITS) | s->used;
@@ -126,7 +151,7 @@ struct idset *idset_new(void)
 {
     struct idset *s = xcalloc(1, sizeof(*s));
     s->cap = 1024;
-    s->table = xcalloc(s->cap, sizeof(uint64_t));
+    s->table = big_alloc(s->cap * sizeof(uint64_t));
     buf_init(&s->scratch, IDSET_VALUE_MAX + 16);
     return s;
 }
@@ -136,37 +161,38 @@ void idset_free(struct idset *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->nchunks; i++)
-        free(s->chunks[i]);
+        big_free(s->chunks[i], CHUNK_SIZE);
     free(s->chunks);
-    free(s->table);
+    free(s->chunk_used);
+    big_free(s->table, s->cap * sizeof(uint64_t));
     buf_fini(&s->scratch);
     free(s);
 }
 
-static uint64_t entry_hash(const struct idset *s, uint64_t offset)
-{
-    const uint8_t *p = entry_at(s, offset);
-    uint64_t len;
-    size_t lk = canon_get_varint(p, 10, &len);
-    return hash_bytes(p[lk], p + lk + 1, len - 1);
-}
-
+/* Doubles the table. The new table is filled by walking the arena front to back, which reads
+ * memory sequentially, rather than the old table, whose order would make every entry a cache
+ * miss before its insertion's own miss. */
 static void grow(struct idset *s)
 {
     size_t cap = s->cap * 2;
-    uint64_t *t = xcalloc(cap, sizeof(uint64_t));
-    for (size_t i = 0; i < s->cap; i++) {
-        uint64_t slot = s->table[i];
-        if (!slot)
-            continue;
-        /* The tag bits are the hash's top bits, so the full hash has to be recomputed. */
-        uint64_t h = entry_hash(s, (slot & OFFSET_MASK) - 1);
-        size_t j = h & (cap - 1);
-        while (t[j])
-            j = (j + 1) & (cap - 1);
-        t[j] = slot;
+    uint64_t *t = big_alloc(cap * sizeof(uint64_t));
+    for (size_t c = 0; c < s->nchunks; c++) {
+        size_t used = c + 1 == s->nchunks ? s->used : s->chunk_used[c];
+        const uint8_t *base = s->chunks[c];
+        for (size_t at = 0; at < used;) {
+            uint64_t len;
+            size_t lk = canon_get_varint(base + at, 10, &len);
+            ASSERT(lk > 0);
+            uint64_t h = hash_bytes(base[at + lk], base + at + lk + 1, len - 1);
+            uint64_t off = ((uint64_t)c << CHUNK_BITS) | at;
+            size_t j = h & (cap - 1);
+            while (t[j])
+                j = (j + 1) & (cap - 1);
+            t[j] = ((h >> OFFSET_BITS) << OFFSET_BITS) | (off + 1);
+            at += lk + len + REF_BYTES;
+        }
     }
-    free(s->table);
+    big_free(s->table, s->cap * sizeof(uint64_t));
     s->table = t;
     s->cap = cap;
 }

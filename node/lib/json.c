@@ -379,11 +379,75 @@ static void iter_skip_ws(struct json_iter *it)
         it->p++;
 }
 
+/* Skips one value of text already validated by json_scan, filling *val. No checks are
+ * repeated (that would triple the cost of every message), but the flags are computed, and the
+ * result is asserted to stay inside the container. */
 static void iter_value(struct json_iter *it, struct json_val *val)
 {
-    ssize_t n = json_scan(it->p, (size_t)(it->end - it->p), false, val, NULL);
-    ASSERT(n > 0);
-    it->p += n;
+    iter_skip_ws(it);
+    const char *p = it->p, *end = it->end;
+    const char *start = p;
+    unsigned flags = 0;
+    char c = *p;
+    if (c == '"') {
+        p++;
+        for (;;) {
+            const char *q = memchr(p, '"', (size_t)(end - p));
+            ASSERT(q);
+            /* A quote preceded by an odd run of backslashes is escaped. */
+            const char *b = q;
+            while (b > p && b[-1] == '\\')
+                b--;
+            if (b < q)
+                flags |= JSON_F_ESCAPED;
+            if ((q - b) % 2 == 0) {
+                p = q + 1;
+                break;
+            }
+            p = q + 1;
+        }
+        if (!(flags & JSON_F_ESCAPED) && memchr(start + 1, '\\', (size_t)(p - start - 2)))
+            flags |= JSON_F_ESCAPED;
+    } else if (c == '{' || c == '[') {
+        int depth = 0;
+        bool in_str = false;
+        for (; p < end; p++) {
+            char d = *p;
+            if (in_str) {
+                if (d == '\\')
+                    p++;
+                else if (d == '"')
+                    in_str = false;
+                continue;
+            }
+            if (d == '"')
+                in_str = true;
+            else if (d == '{' || d == '[')
+                depth++;
+            else if ((d == '}' || d == ']') && --depth == 0) {
+                p++;
+                break;
+            }
+        }
+        ASSERT(depth == 0);
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+        flags = JSON_F_INT | (c == '-' ? JSON_F_NEG : 0);
+        for (p++; p < end; p++) {
+            char d = *p;
+            if (d == '.' || d == 'e' || d == 'E')
+                flags &= ~JSON_F_INT;
+            else if (!(d >= '0' && d <= '9') && d != '+' && d != '-')
+                break;
+        }
+    } else {
+        p += c == 'f' ? 5 : 4; /* true, null, false */
+    }
+    ASSERT(p <= end);
+    val->p = start;
+    val->len = (size_t)(p - start);
+    val->type = type_of(c);
+    val->flags = flags;
+    it->p = p;
 }
 
 int json_iter_next(struct json_iter *it, struct json_val *key, struct json_val *val)
@@ -575,15 +639,27 @@ int json_to_i64(const struct json_val *num, int64_t *out)
 
 size_t json_fmt_u64(char *out, uint64_t v)
 {
+    /* Two digits per division: the history writes several numbers per op. */
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
     char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
+    size_t n = sizeof(tmp);
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100) * 2;
+        v /= 100;
+        tmp[--n] = pairs[r + 1];
+        tmp[--n] = pairs[r];
+    }
+    if (v >= 10) {
+        tmp[--n] = pairs[v * 2 + 1];
+        tmp[--n] = pairs[v * 2];
+    } else {
+        tmp[--n] = (char)('0' + v);
+    }
+    memcpy(out, tmp + n, sizeof(tmp) - n);
+    return sizeof(tmp) - n;
 }
 
 size_t json_fmt_i64(char *out, int64_t v)
