@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,9 +283,31 @@ static void proc_stdin_cb(struct ev_loop *loop, ev_io *w, int revents)
     proc_flush(p);
 }
 
+/* The close-on-exec pipe: EOF means the exec succeeded; four bytes are the errno of a failed
+ * one, which the exit callback reports instead of a bare exit status 127. */
+static void proc_exec_check(struct proc *p)
+{
+    if (p->exec_fd < 0)
+        return;
+    int e = 0;
+    ssize_t n = read(p->exec_fd, &e, sizeof(e));
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n == (ssize_t)sizeof(e))
+        p->exec_errno = e;
+    ev_io_stop(p->loop, &p->exec_w);
+    close_fd(&p->exec_fd);
+}
+
+static void proc_exec_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    proc_exec_check(container_of(w, struct proc, exec_w));
+}
+
 static void proc_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
     struct proc *p = container_of(w, struct proc, child_w);
+    proc_exec_check(p);
     ev_child_stop(loop, w);
     registry_set(p->index, 0);
     p->running = false;
@@ -374,15 +397,22 @@ void proc_init(struct proc *p, uint32_t index, const char *name, void *ctx, proc
     p->on_line = on_line;
     p->on_exit = on_exit;
     p->on_err = on_err;
-    p->in_fd = p->out_fd = p->err_fd = p->log_fd = -1;
+    p->in_fd = p->out_fd = p->err_fd = p->log_fd = p->exec_fd = -1;
 }
 
-/* Runs in the child between fork and exec: only async-signal-safe calls. */
+/* Runs in the vforked child until exec: only async-signal-safe system calls, no allocation, no
+ * writes to eddy's memory. */
 EDDY_NORETURN static void proc_spawn_child(const struct proc_spawn_opts *o, int in[2], int out[2],
                                            int errp[2], int errpipe[2], char *const *envp,
                                            pid_t parent)
 {
     int e;
+    /* Default dispositions while signals are still blocked: when they are unblocked below, none
+     * can run one of eddy's handlers in this shared address space. exec would reset caught
+     * signals anyway; SIGPIPE, which eddy ignores, would stay ignored without this. */
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
@@ -390,7 +420,6 @@ EDDY_NORETURN static void proc_spawn_child(const struct proc_spawn_opts *o, int 
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL); /* eddy ignores SIGPIPE; exec keeps ignored signals ignored */
     if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
         goto fail;
     if (o->cwd && chdir(o->cwd) < 0)
@@ -451,35 +480,36 @@ int proc_spawn(struct proc *p, struct ev_loop *loop, const struct proc_spawn_opt
     }
     char **envp = build_env(o->env_extra);
     pid_t parent = getpid();
-    pid_t pid = fork();
+    /* vfork, not fork: copying (and at exec discarding) eddy's page tables for each of a
+     * thousand nodes was most of the cost of starting them. The child shares eddy's memory
+     * until it execs, so it only makes async-signal-safe system calls, and every signal is
+     * blocked around the vfork so that no eddy handler can run on the child's side. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = vfork();
+    if (pid == 0)
+        proc_spawn_child(o, in, out, errp, ep, envp, parent);
+    int fork_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    free(envp);
     if (pid < 0) {
-        rc = -errno;
-        snprintf(err, elen, "cannot fork for %s: %s", p->name, strerror(errno));
-        free(envp);
+        rc = -fork_errno;
+        snprintf(err, elen, "cannot fork for %s: %s", p->name, strerror(fork_errno));
         close(log_fd);
         goto fail;
     }
-    if (pid == 0)
-        proc_spawn_child(o, in, out, errp, ep, envp, parent);
-    free(envp);
     setpgid(pid, pid); /* also here, so the group exists whichever side runs first */
     close_fd(&in[0]);
     close_fd(&out[1]);
     close_fd(&errp[1]);
     close_fd(&ep[1]);
-    int child_errno = 0;
-    ssize_t n;
-    do
-        n = read(ep[0], &child_errno, sizeof(child_errno));
-    while (n < 0 && errno == EINTR);
-    close_fd(&ep[0]);
-    if (n == (ssize_t)sizeof(child_errno)) {
-        waitpid(pid, NULL, 0);
-        close(log_fd);
-        snprintf(err, elen, "cannot run %s: %s", o->path, strerror(child_errno));
-        rc = -child_errno;
-        goto fail;
-    }
+    /* The exec result is read from the loop, not here: waiting for each child to exec would
+     * serialise a thousand spawns behind a thousand dynamic links. */
+    p->exec_fd = ep[0];
+    ep[0] = -1;
+    p->exec_errno = 0;
+    set_nonblock(p->exec_fd);
 
     p->loop = loop;
     p->pid = pid;
@@ -506,6 +536,8 @@ int proc_spawn(struct proc *p, struct ev_loop *loop, const struct proc_spawn_opt
         p->err_lr.discarding = false;
     }
     registry_set(p->index, pid);
+    ev_io_init(&p->exec_w, proc_exec_cb, p->exec_fd, EV_READ);
+    ev_io_start(loop, &p->exec_w);
     ev_io_init(&p->in_w, proc_stdin_cb, p->in_fd, EV_WRITE);
     ev_io_init(&p->out_w, proc_stdout_cb, p->out_fd, EV_READ);
     ev_io_init(&p->err_w, proc_stderr_cb, p->err_fd, EV_READ);
@@ -535,11 +567,13 @@ void proc_release(struct proc *p)
 {
     if (!p->loop)
         return;
+    ev_io_stop(p->loop, &p->exec_w);
     ev_io_stop(p->loop, &p->in_w);
     ev_io_stop(p->loop, &p->out_w);
     ev_io_stop(p->loop, &p->err_w);
     if (p->pid > 0)
         ev_child_stop(p->loop, &p->child_w);
+    close_fd(&p->exec_fd);
     close_fd(&p->in_fd);
     close_fd(&p->out_fd);
     close_fd(&p->err_fd);

@@ -57,7 +57,9 @@ struct proc {
     struct ev_loop *loop;
     pid_t pid; /* 0 when not running */
     int in_fd, out_fd, err_fd, log_fd;
-    ev_io in_w, out_w, err_w;
+    int exec_fd;    /* close-on-exec pipe carrying a failed exec's errno */
+    int exec_errno; /* set when the exec failed (the exit follows with status 127) */
+    ev_io in_w, out_w, err_w, exec_w;
     ev_child child_w;
     struct buf in_q; /* bytes waiting for the node's stdin */
     struct line_reader out_lr;
@@ -89,8 +91,9 @@ struct proc_spawn_opts {
 void proc_init(struct proc *p, uint32_t index, const char *name, void *ctx, proc_line_cb *on_line,
                proc_exit_cb *on_exit, proc_err_cb *on_err);
 
-/* Starts the process. 0, or a negative errno with a one-line reason in err (exec failures are
- * reported here, through a close-on-exec pipe, not as a mysterious exit 127). */
+/* Starts the process. 0, or a negative errno with a one-line reason in err. A failed exec is
+ * learnt asynchronously, through a close-on-exec pipe: the exit callback then finds its errno in
+ * p->exec_errno rather than a mysterious exit status 127. */
 int proc_spawn(struct proc *p, struct ev_loop *loop, const struct proc_spawn_opts *o, char *err,
                size_t elen);
 

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 enum verdict {
@@ -689,6 +690,10 @@ static void add_config(cJSON *res, const struct sim *s)
     add_num(e, "latency", c->latency_ms);
     add_bool(e, "history", c->history);
     add_num(e, "orphans-killed", s->orphans_killed);
+    add_num(e, "init-ms", (double)s->init_ns / 1e6);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        add_num(e, "max-rss-kb", (double)ru.ru_maxrss);
     if (s->hist.error) {
         char msg[256];
         snprintf(msg, sizeof(msg), "history.jsonl is incomplete: %s; %llu lines were not written",

@@ -438,6 +438,8 @@ static void clock_sample(struct sim *s, struct sim_node *n)
 
 /* ==== Nodes ==== */
 
+static const char *resolved_bin; /* --bin made absolute, as Maelstrom canonicalises it */
+
 static void node_exit_cb(struct proc *p, int status)
 {
     struct sim *s = p->ctx;
@@ -448,6 +450,10 @@ static void node_exit_cb(struct proc *p, int status)
         return; /* killed by eddy */
     n->exited = true;
     n->exit_status = status;
+    if (p->exec_errno) {
+        sim_crash(s, "cannot run %s for %s: %s", resolved_bin, n->name, strerror(p->exec_errno));
+        return;
+    }
     char desc[64];
     if (WIFEXITED(status))
         snprintf(desc, sizeof(desc), "exit status %d", WEXITSTATUS(status));
@@ -496,8 +502,6 @@ static const char *const *node_env(struct sim *s, struct sim_node *n, char *buf,
     env[3] = NULL;
     return env;
 }
-
-static const char *resolved_bin;
 
 static void spawn_node(struct sim *s, struct sim_node *n)
 {
@@ -561,6 +565,7 @@ void sim_node_initialised(struct sim *s, struct sim_node *n)
     s->init_done = true;
     ev_timer_stop(s->loop, &s->init_timer);
     int64_t shift = s->now_ns;
+    s->init_ns = shift;
     s->mono_origin_ns += shift;
     s->now_ns = 0;
     for (uint32_t i = 0; i < s->node_count; i++)

@@ -209,6 +209,7 @@ struct sim {
     int64_t wall_start_ns; /* CLOCK_REALTIME at the start, for the store name */
     char *command_line;
     unsigned orphans_killed; /* node descendants that escaped their process group */
+    int64_t init_ns;         /* from the first spawn to the last init_ok */
 };
 
 /* traffic.c */
