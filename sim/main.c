@@ -64,6 +64,9 @@ static void install_safety_nets(void)
     for (size_t i = 0; i < ARRAY_LEN(fatal); i++)
         signal(fatal[i], fatal_signal);
     signal(SIGPIPE, SIG_IGN);
+    /* A file-size limit (like a full disk) must fail a write with EFBIG, which eddy reports,
+     * not kill eddy and lose the results. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 /* Appends one argument to cmd, shell-quoted when it needs to be. */

@@ -603,6 +603,8 @@ static void add_nodes(cJSON *res, const struct sim *s)
         add_num(x, "late-replies", (double)n->late_replies);
         add_num(x, "messages-not-delivered", (double)n->stdin_drops);
         add_num(x, "stdout-lines", (double)n->proc.stdout_lines);
+        add_bool(x, "stdout-closed", n->stdout_closed_alive);
+        add_num(x, "stdin-dropped", (double)n->proc.stdin_dropped);
         add_bool(x, "log-truncated", n->proc.log_truncated);
         if (n->exited)
             add_num(x, "exit-status", n->exit_status);

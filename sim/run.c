@@ -699,6 +699,7 @@ static void teardown(struct sim *s)
     /* Maelstrom kills nodes with SIGKILL and never closes their stdin first. */
     for (uint32_t i = 0; i < s->node_count; i++) {
         struct sim_node *n = &s->nodes[i];
+        n->stdout_closed_alive = n->proc.running && n->proc.stdout_eof;
         if (n->proc.running) {
             proc_signal(&n->proc, SIGKILL);
             proc_signal(&n->proc, SIGCONT);
@@ -834,7 +835,7 @@ static uint64_t random_seed(void)
 
 static void sim_free(struct sim *s)
 {
-    for (uint32_t i = 0; i < s->node_count; i++) {
+    for (uint32_t i = 0; s->nodes && i < s->node_count; i++) {
         proc_release(&s->nodes[i].proc);
         proc_fini(&s->nodes[i].proc);
         buf_fini(&s->nodes[i].down_q);

@@ -58,7 +58,8 @@ struct sim_node {
     bool muted;       /* Maelstrom would have stopped reading it */
     bool down;        /* killed by eddy's nemesis, not yet restarted */
     bool paused;
-    bool exited; /* exited without being killed by eddy */
+    bool exited;              /* exited without being killed by eddy */
+    bool stdout_closed_alive; /* closed its stdout but was still running at the end */
     int exit_status;
     uint32_t incarnation; /* 0 for the first process */
     uint32_t init_client; /* client that sent the current incarnation's init */

@@ -12,11 +12,14 @@ Modes (each a misbehaviour eddy must report): ok, add-key (an extra key in gener
 stdout-log (a log line on stdout after init), wrong-irt (in_reply_to off by 1000),
 exit-early (exit 3 after N requests), no-init (never answer init), bigint (integer IDs above
 2^53), mixed (string and integer IDs), fork-child (fork a child that sleeps forever), plain-echo
-(no relaying).
+(no relaying), flood (endless garbage on stdout after init), no-read (stops reading stdin
+after init), huge-line (a 100 MB line on stdout), close-stdout (closes stdout after init),
+ignore-term (ignores SIGTERM), die-in-init (exits while handling init).
 """
 import json
 import os
 import random
+import signal
 import sys
 import time
 
@@ -76,9 +79,34 @@ for line in sys.stdin:
     if kind == "init":
         if MODE == "no-init":
             continue
+        if MODE == "die-in-init":
+            print("pynode: dying during init on purpose", file=sys.stderr, flush=True)
+            os._exit(9)
         node_id = body["node_id"]
         node_ids = body["node_ids"]
         reply(msg, {"type": "init_ok"})
+        if MODE == "ignore-term":
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if MODE == "flood":
+            junk = "x" * 1000 + "\n"
+            while True:
+                sys.stdout.write(junk)
+        if MODE == "no-read":
+            while True:
+                time.sleep(3600)
+        if MODE == "huge-line":
+            chunk = "y" * (1 << 20)
+            for _ in range(100):
+                sys.stdout.write(chunk)
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        if MODE == "close-stdout":
+            sys.stdout.flush()
+            os.close(1)
+            for _ in sys.stdin:  # alive, reading, and unable to answer
+                pass
+            while True:
+                time.sleep(3600)
         print(f"pynode {node_id} pid {os.getpid()} mode {MODE}", file=sys.stderr, flush=True)
         if MODE == "stdout-log":
             print(f"pynode {node_id} ready")

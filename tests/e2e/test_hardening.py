@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""End-to-end tests of eddy against hostile nodes, interruptions and broken storage.
+
+Each test_* function is one ctest test. Waits poll a condition with a deadline; none sleeps for
+a fixed time in the hope that something has happened.
+"""
+import json
+import os
+import resource
+import signal
+import subprocess
+import tempfile
+import time
+
+from eddytest import (Run, alive, check, check_no_node_alive, eddy_bin, main, node_bin,
+                      pynode)
+
+# eddy's own peak RSS must stay far below this whatever a node does.
+RSS_LIMIT_KB = 200 * 1024
+
+
+def hostile(mode, limit=2, extra=()):
+    start = time.monotonic()
+    r = Run(["-w", "unique-ids", "--bin", pynode(), "--node-count", "2", "--time-limit",
+             str(limit), "--rate", "200", *extra, "--", "--mode", mode], timeout=90)
+    r.elapsed = time.monotonic() - start
+    return r
+
+
+def bounded_and_on_time(r, limit=2):
+    check(r.results is not None, "results.json written", r)
+    check(r.results["eddy"]["max-rss-kb"] < RSS_LIMIT_KB,
+          f"eddy's memory stayed bounded ({r.results['eddy']['max-rss-kb']} KB)", r)
+    # The time limit, then at most the 5 s client timeout, then teardown.
+    check(r.elapsed < limit + 5 + 5, f"finished on time ({r.elapsed:.1f} s)", r)
+    check_no_node_alive(r)
+
+
+def test_node_floods_stdout():
+    r = hostile("flood")
+    check(r.code == 1, "a flood of garbage makes the run invalid", r)
+    check(all(n["muted"] for n in r.results["nodes"].values()), "both nodes muted", r)
+    check(any(n["lines-ignored-after-mute"] > 1000 for n in r.results["nodes"].values()),
+          "the flood was drained and counted, not buffered", r)
+    bounded_and_on_time(r)
+    r.cleanup()
+
+
+def test_node_never_reads_stdin():
+    r = hostile("no-read", extra=("--concurrency", "20n"))
+    check(r.code == 1, "no answers: invalid", r)
+    check(r.results["stats"]["info-count"] > 0 and r.results["stats"]["ok-count"] == 0,
+          "every op timed out", r)
+    bounded_and_on_time(r)
+    r.cleanup()
+
+
+def test_node_writes_100_mb_line():
+    r = hostile("huge-line")
+    check(r.code == 1, "a line over the limit makes the run invalid", r)
+    v = [x for x in r.results["protocol"]["violations"] if "longer than" in x["reason"]]
+    check(v and v[0]["line-length"] == 0 and "104857600" in v[0]["reason"],
+          "the 100 MB line is reported with its length", r)
+    bounded_and_on_time(r)
+    r.cleanup()
+
+
+def test_node_closes_stdout():
+    r = hostile("close-stdout")
+    check(r.code == 1, "no answers: invalid", r)
+    check(all(n["stdout-closed"] for n in r.results["nodes"].values()),
+          "eddy says each node closed its stdout while running", r)
+    bounded_and_on_time(r)
+    r.cleanup()
+
+
+def test_node_ignores_sigterm():
+    r = hostile("ignore-term")
+    check(r.code == 0, "SIGTERM is never relied on: nodes get SIGKILL, as in Maelstrom", r)
+    bounded_and_on_time(r)
+    r.cleanup()
+
+
+def test_node_dies_during_init():
+    r = hostile("die-in-init")
+    check(r.code == 255, "dying during init breaks the run", r)
+    check("before answering init" in r.out and "dying during init on purpose" in r.out,
+          "the summary says when, and quotes the node's last words", r)
+    check_no_node_alive(r)
+    r.cleanup()
+
+
+# ==== Interruptions ====
+
+def node_pids_of(pid):
+    """eddy-node processes whose parent is pid."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and b"eddy-node" in cmd:
+            out.append(int(entry))
+    return out
+
+
+def start_long_run(store, nodes=3):
+    p = subprocess.Popen([eddy_bin(), "test", "--store", store, "--no-progress", "-w",
+                          "unique-ids", "--bin", node_bin(), "--node-count", str(nodes),
+                          "--time-limit", "600", "--rate", "2000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    pids = []
+    history = None
+    while time.monotonic() < deadline:
+        pids = node_pids_of(p.pid)
+        latest = os.path.join(store, "latest", "history.jsonl")
+        if len(pids) == nodes and os.path.exists(latest) and os.path.getsize(latest) > 0:
+            history = latest
+            break
+        if p.poll() is not None:
+            break
+        time.sleep(0.05)  # polling a condition, with a deadline
+    check(history is not None, f"the run got going: {p.poll()} {pids}")
+    return p, pids
+
+
+def wait_exit(p, seconds):
+    try:
+        out, err = p.communicate(timeout=seconds)
+        return p.returncode, out, err
+    except subprocess.TimeoutExpired:
+        p.kill()
+        raise AssertionError(f"eddy did not exit within {seconds} s")
+
+
+def test_sigint_stops_cleanly():
+    with tempfile.TemporaryDirectory() as store:
+        p, pids = start_long_run(store)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        code, out, err = wait_exit(p, 15)
+        check(time.monotonic() - t0 < 10, "exit within a few seconds")
+        check(code == 130, f"exit status 128+SIGINT, got {code}: {err}")
+        with open(os.path.join(store, "latest", "results.json")) as f:
+            r = json.load(f)
+        check(r["interrupted"] is True and r["valid?"] == "unknown", "marked interrupted")
+        check(r["stats"]["count"] > 0, "what ran is kept")
+        with open(os.path.join(store, "latest", "history.jsonl")) as f:
+            lines = f.read().splitlines()
+        check(len(lines) > 0, "history kept")
+        json.loads(lines[-1])  # flushed whole: the last line is complete JSON
+        check("interrupted" in out, f"the summary says so: {out}")
+        for pid in pids:
+            check(not alive(pid), f"node {pid} outlived eddy")
+
+
+def test_sigterm_stops_cleanly():
+    with tempfile.TemporaryDirectory() as store:
+        p, pids = start_long_run(store)
+        p.send_signal(signal.SIGTERM)
+        code, out, err = wait_exit(p, 15)
+        check(code == 143, f"exit status 128+SIGTERM, got {code}: {err}")
+        with open(os.path.join(store, "latest", "results.json")) as f:
+            check(json.load(f)["interrupted"] is True, "marked interrupted")
+        for pid in pids:
+            check(not alive(pid), f"node {pid} outlived eddy")
+
+
+def test_second_sigint_ends_at_once():
+    with tempfile.TemporaryDirectory() as store:
+        # Many nodes make the orderly stop long enough to interrupt it.
+        p, pids = start_long_run(store, nodes=40)
+        p.send_signal(signal.SIGINT)
+        p.send_signal(signal.SIGINT)
+        code, out, err = wait_exit(p, 15)
+        check(code == 130, f"exit status 128+SIGINT, got {code}: {err}")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(alive(pid) for pid in pids):
+            time.sleep(0.05)  # SIGKILLed nodes are reaped by init: poll until they are
+        for pid in pids:
+            check(not alive(pid), f"node {pid} outlived eddy")
+
+
+def test_sigkill_of_eddy_leaves_no_node():
+    with tempfile.TemporaryDirectory() as store:
+        p, pids = start_long_run(store)
+        p.kill()
+        p.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(alive(pid) for pid in pids):
+            time.sleep(0.05)
+        for pid in pids:
+            check(not alive(pid), f"node {pid} outlived a SIGKILLed eddy (PR_SET_PDEATHSIG)")
+
+
+# ==== Storage ====
+
+def test_unwritable_store_fails_before_the_run():
+    for store in ("/proc/eddy-store", "/etc/passwd/store"):
+        p = subprocess.run([eddy_bin(), "test", "-w", "echo", "--bin", node_bin(), "--store",
+                            store], capture_output=True, text=True, timeout=30)
+        check(p.returncode == 254, f"{store}: exit {p.returncode}: {p.stderr}")
+        check("cannot create" in p.stderr and store.split("/")[1] in p.stderr,
+              f"{store}: a clear message: {p.stderr!r}")
+
+
+def limit_file_size():
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+
+def test_full_disk_keeps_the_results():
+    """A file-size limit makes history.jsonl hit EFBIG after 1 MiB, as a full disk would."""
+    with tempfile.TemporaryDirectory() as store:
+        p = subprocess.run([eddy_bin(), "test", "--store", store, "--no-progress", "-w",
+                            "unique-ids", "--bin", node_bin(), "--node-count", "2",
+                            "--time-limit", "2", "--rate", "max"],
+                           capture_output=True, text=True, timeout=60, preexec_fn=limit_file_size)
+        check(p.returncode == 0, f"the run itself is valid: {p.returncode} {p.stdout} {p.stderr}")
+        with open(os.path.join(store, "latest", "results.json")) as f:
+            r = json.load(f)
+        err = r["eddy"].get("history-error", "")
+        check("incomplete" in err and "File too large" in err, f"history error said: {err!r}")
+        check(r["workload"]["acknowledged-count"] > 10000, "the checker saw every op")
+        check("History: incomplete" in p.stdout, "the summary says so")
+
+
+if __name__ == "__main__":
+    main(globals())
