@@ -41,6 +41,9 @@ run: build
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
+bench: build
+	python3 tests/bench/bench.py $(BUILD)
+
 fuzz:
 	@./.ci/deps fuzz
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDDY_FUZZ=ON \

@@ -1,10 +1,11 @@
 /*
  * main.c: eddy-node's command line.
  *
- *     eddy-node [--ids NAME]          (or EDDY_IDS=NAME in the environment)
+ *     eddy-node [--ids NAME | NAME]      (or EDDY_IDS=NAME in the environment)
  *
- * Maelstrom passes the arguments that follow --bin PATH on to the node, so the strategy can be
- * chosen per run without recompiling: `maelstrom test ... --bin eddy-node --ids counter`.
+ * Maelstrom passes the non-option words after its options on to the node, so the strategy can
+ * be chosen per run without recompiling: `maelstrom test ... --bin eddy-node counter`, or
+ * `maelstrom test ... --bin eddy-node -- --ids counter`.
  * Depends on: node, io, ids. Used by: nobody (entry point).
  */
 #include "io.h"
@@ -22,7 +23,7 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: eddy-node [--ids NAME]\n"
+    fprintf(f, "usage: eddy-node [--ids NAME | NAME]\n"
                "\n"
                "A Maelstrom node for the echo and unique-ids workloads. It reads one JSON\n"
                "message per line on stdin and writes replies on stdout; logs go to stderr.\n"
@@ -68,6 +69,12 @@ int main(int argc, char **argv)
                 return 2;
             continue;
         }
+        /* A bare strategy name: Maelstrom passes the words after --bin PATH to the node, and
+         * `--bin eddy-node counter` is the shortest way to choose one there. */
+        if (argv[i][0] != '-' && parse_ids(argv[i], "the arguments", &kind) == 0)
+            continue;
+        if (argv[i][0] != '-')
+            return 2;
         fprintf(stderr, "eddy-node: unknown argument '%s' (try --help)\n", argv[i]);
         return 2;
     }

@@ -15,6 +15,7 @@
 #include "eddy/util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,10 @@ struct idset {
     size_t used;     /* bytes used in the last chunk */
     uint64_t *table; /* 0 = empty, else (hash tag << 40) | (offset + 1) */
     size_t cap;      /* slots, a power of two */
+    uint64_t *old;   /* the table being emptied into `table` while growing, or NULL */
+    size_t old_cap;
+    size_t mig_chunk, mig_at;         /* the next arena entry to move */
+    size_t mig_end_chunk, mig_end_at; /* where the arena ended when the growth began */
     size_t count;
     struct buf scratch; /* encodings that are not plain strings */
     const uint8_t *last;
@@ -165,36 +170,97 @@ void idset_free(struct idset *s)
     free(s->chunks);
     free(s->chunk_used);
     big_free(s->table, s->cap * sizeof(uint64_t));
+    big_free(s->old, s->old_cap * sizeof(uint64_t));
     buf_fini(&s->scratch);
     free(s);
 }
 
-/* Doubles the table. The new table is filled by walking the arena front to back, which reads
- * memory sequentially, rather than the old table, whose order would make every entry a cache
- * miss before its insertion's own miss. */
-static void grow(struct idset *s)
+/* ==== Growing without a pause ==== */
+
+/* Inserts an arena entry's slot into table t (cap slots) at its first free place. */
+static void place(uint64_t *t, size_t cap, uint64_t h, uint64_t off)
 {
-    size_t cap = s->cap * 2;
-    uint64_t *t = big_alloc(cap * sizeof(uint64_t));
-    for (size_t c = 0; c < s->nchunks; c++) {
-        size_t used = c + 1 == s->nchunks ? s->used : s->chunk_used[c];
-        const uint8_t *base = s->chunks[c];
-        for (size_t at = 0; at < used;) {
-            uint64_t len;
-            size_t lk = canon_get_varint(base + at, 10, &len);
-            ASSERT(lk > 0);
-            uint64_t h = hash_bytes(base[at + lk], base + at + lk + 1, len - 1);
-            uint64_t off = ((uint64_t)c << CHUNK_BITS) | at;
-            size_t j = h & (cap - 1);
-            while (t[j])
-                j = (j + 1) & (cap - 1);
-            t[j] = ((h >> OFFSET_BITS) << OFFSET_BITS) | (off + 1);
-            at += lk + len + REF_BYTES;
+    size_t j = h & (cap - 1);
+    while (t[j])
+        j = (j + 1) & (cap - 1);
+    t[j] = ((h >> OFFSET_BITS) << OFFSET_BITS) | (off + 1);
+}
+
+/* Doubling the table in one go stopped the whole simulator for a second at six million IDs.
+ * Instead, as Redis does, the old table stays in place while every later insertion also
+ * moves MIGRATE_STEP entries into the new one. Entries are moved in arena order (a sequential
+ * read, unlike the old table's order) up to where the arena ended when the growth began; what
+ * is added after that goes straight into the new table, so nothing is placed twice. Lookups
+ * try the new table, then the old. */
+#define MIGRATE_STEP 4
+
+static void grow_start(struct idset *s)
+{
+    ASSERT(!s->old);
+    s->old = s->table;
+    s->old_cap = s->cap;
+    s->cap *= 2;
+    s->table = big_alloc(s->cap * sizeof(uint64_t));
+    s->mig_chunk = 0;
+    s->mig_at = 0;
+    s->mig_end_chunk = s->nchunks ? s->nchunks - 1 : 0;
+    s->mig_end_at = s->used;
+}
+
+static void migrate(struct idset *s, size_t steps)
+{
+    while (s->old && steps--) {
+        if (s->mig_chunk > s->mig_end_chunk ||
+            (s->mig_chunk == s->mig_end_chunk && s->mig_at >= s->mig_end_at) || s->nchunks == 0) {
+            big_free(s->old, s->old_cap * sizeof(uint64_t));
+            s->old = NULL;
+            return;
         }
+        size_t used = s->mig_chunk + 1 == s->nchunks ? s->used : s->chunk_used[s->mig_chunk];
+        if (s->mig_at >= used) {
+            s->mig_chunk++;
+            s->mig_at = 0;
+            continue;
+        }
+        const uint8_t *p = s->chunks[s->mig_chunk] + s->mig_at;
+        uint64_t len;
+        size_t lk = canon_get_varint(p, 10, &len);
+        ASSERT(lk > 0);
+        uint64_t h = hash_bytes(p[lk], p + lk + 1, len - 1);
+        place(s->table, s->cap, h, ((uint64_t)s->mig_chunk << CHUNK_BITS) | s->mig_at);
+        s->mig_at += lk + len + REF_BYTES;
     }
-    big_free(s->table, s->cap * sizeof(uint64_t));
-    s->table = t;
-    s->cap = cap;
+}
+
+/* Looks the value up in table t; returns the slot index where it is (*found) or where it
+ * would go. */
+static size_t probe(const struct idset *s, const uint64_t *t, size_t cap, uint64_t h, uint8_t tag,
+                    const uint8_t *body, size_t n, bool *found)
+{
+    uint64_t htag = h >> OFFSET_BITS;
+    size_t i = h & (cap - 1);
+    for (;;) {
+        uint64_t slot = t[i];
+        if (!slot) {
+            *found = false;
+            return i;
+        }
+        uint64_t off = (slot & OFFSET_MASK) - 1;
+        if ((slot >> OFFSET_BITS) == htag && entry_equals(s, off, tag, body, n)) {
+            *found = true;
+            return i;
+        }
+        i = (i + 1) & (cap - 1);
+    }
+}
+
+static void set_last(struct idset *s, uint64_t off)
+{
+    uint64_t len;
+    const uint8_t *p = entry_at(s, off);
+    size_t lk = canon_get_varint(p, 10, &len);
+    s->last = p + lk;
+    s->last_len = len;
 }
 
 int idset_add(struct idset *s, const struct json_val *v, uint64_t ref, uint64_t *first_ref,
@@ -218,38 +284,34 @@ int idset_add(struct idset *s, const struct json_val *v, uint64_t ref, uint64_t 
     }
     if (n + 1 > IDSET_VALUE_MAX)
         return -E2BIG;
+    migrate(s, MIGRATE_STEP);
     uint64_t h = hash_bytes(tag, body, n);
-    uint64_t htag = h >> OFFSET_BITS;
-    size_t i = h & (s->cap - 1);
-    for (;;) {
-        uint64_t slot = s->table[i];
-        if (!slot)
-            break;
-        uint64_t off = (slot & OFFSET_MASK) - 1;
-        if ((slot >> OFFSET_BITS) == htag && entry_equals(s, off, tag, body, n)) {
-            *first_ref = entry_ref(s, off);
-            *entry = off;
-            s->last = entry_at(s, off);
-            s->last_len = 0;
-            uint64_t len;
-            size_t lk = canon_get_varint(s->last, 10, &len);
-            s->last += lk;
-            s->last_len = len;
-            return 1;
+    bool found;
+    size_t i = probe(s, s->table, s->cap, h, tag, body, n, &found);
+    const uint64_t *where = s->table;
+    if (!found && s->old) {
+        size_t k = probe(s, s->old, s->old_cap, h, tag, body, n, &found);
+        if (found) {
+            where = s->old;
+            i = k;
         }
-        i = (i + 1) & (s->cap - 1);
+    }
+    if (found) {
+        uint64_t off = (where[i] & OFFSET_MASK) - 1;
+        *first_ref = entry_ref(s, off);
+        *entry = off;
+        set_last(s, off);
+        return 1;
     }
     uint64_t off = arena_put(s, tag, body, n, ref);
-    s->table[i] = (htag << OFFSET_BITS) | (off + 1);
+    s->table[i] = ((h >> OFFSET_BITS) << OFFSET_BITS) | (off + 1);
     s->count++;
     *entry = off;
-    uint64_t len;
-    const uint8_t *p = entry_at(s, off);
-    size_t lk = canon_get_varint(p, 10, &len);
-    s->last = p + lk;
-    s->last_len = len;
-    if (s->count * 4 > s->cap * 3)
-        grow(s);
+    set_last(s, off);
+    if (s->count * 4 > s->cap * 3) {
+        migrate(s, SIZE_MAX); /* never the case in practice: migration ends long before */
+        grow_start(s);
+    }
     return 0;
 }
 
@@ -269,5 +331,5 @@ size_t idset_bytes(const struct idset *s)
     /* Chunks are touched front to back, so the untouched tail of the last one is not resident
      * (malloc hands chunks this large out as fresh mmaps). */
     size_t arena = s->nchunks ? (s->nchunks - 1) * (size_t)CHUNK_SIZE + s->used : 0;
-    return arena + s->cap * sizeof(uint64_t);
+    return arena + (s->cap + (s->old ? s->old_cap : 0)) * sizeof(uint64_t);
 }

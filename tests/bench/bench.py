@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""eddy's benchmark table (make bench). Not a test: it measures and prints, it asserts nothing.
+
+    python3 tests/bench/bench.py BUILD_DIR [--runs N] [--quick]
+
+Every figure is the median of N runs (default 3) measured in this one invocation on this
+machine, so ratios between rows are meaningful even when the machine is shared and noisy.
+"""
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
+RUNS = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 3
+QUICK = "--quick" in sys.argv
+EDDY = os.path.join(BUILD, "bin", "eddy")
+NODE = os.path.join(BUILD, "bin", "eddy-node")
+PIPE = os.path.join(BUILD, "tests", "pipe_bench")
+MAXRSS = os.path.join(BUILD, "tests", "maxrss")
+
+
+def med(xs):
+    print(f"  runs: {', '.join(f'{x:,.3f}' for x in xs)}", file=sys.stderr, flush=True)
+    return statistics.median(xs)
+
+
+def eddy_run(args, store):
+    p = subprocess.run([EDDY, "test", "--store", store, "--no-progress"] + args,
+                       capture_output=True, text=True)
+    if p.returncode not in (0, 1):
+        raise RuntimeError(f"eddy exited {p.returncode}: {p.stderr}")
+    with open(os.path.join(store, "latest", "results.json")) as f:
+        r = json.load(f)
+    shutil.rmtree(store, ignore_errors=True)
+    os.makedirs(store)
+    return r
+
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{model}, {os.cpu_count()} CPUs, {mem:.0f} GiB, Linux {platform.release()}, "
+            f"{time.strftime('%Y-%m-%d')}")
+
+
+def node_alone(n, path):
+    """eddy-node on a file of n generate requests: requests/s and peak RSS (KB)."""
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        with open(path, "w") as f:
+            f.write('{"id":0,"src":"c0","dest":"n0","body":{"type":"init","node_id":"n0",'
+                    '"node_ids":["n0"],"msg_id":1}}\n')
+            line = '{"id":%d,"src":"c2","dest":"n0","body":{"type":"generate","msg_id":%d}}\n'
+            chunk = []
+            for i in range(1, n + 1):
+                chunk.append(line % (i, i))
+                if len(chunk) == 100000:
+                    f.write("".join(chunk))
+                    chunk = []
+            f.write("".join(chunk))
+    rates, rss = [], []
+    for _ in range(RUNS):
+        with open(path) as inp, open(os.devnull, "w") as out:
+            p = subprocess.run([MAXRSS, NODE], stdin=inp, stdout=out, stderr=subprocess.PIPE,
+                               text=True)
+        fields = dict(kv.split("=") for kv in p.stderr.split()[-2:])
+        rates.append(n / float(fields["seconds"]))
+        rss.append(float(fields["maxrss_kb"]))
+    return med(rates), med(rss)
+
+
+def main():
+    store = tempfile.mkdtemp(prefix="eddy-bench-")
+    rows = []
+    print(f"eddy benchmark: {machine()}; median of {RUNS} runs\n", flush=True)
+
+    # (1) The ceiling: the pipes themselves.
+    limit = med([float(subprocess.run([PIPE, "3" if QUICK else "5", "300"], capture_output=True,
+                                      text=True).stdout.split()[0]) for _ in range(RUNS)])
+    rows.append(("1. pipe round trips, 2 processes, batched, no JSON (the limit)",
+                 f"{limit:,.0f} msgs/s", ""))
+
+    # (2) eddy-node alone.
+    tmp = tempfile.mkdtemp(prefix="eddy-bench-node-")
+    sizes = [1_000_000, 4_000_000] if QUICK else [1_000_000, 4_000_000, 10_000_000]
+    for n in sizes:
+        rate, rss = node_alone(n, os.path.join(tmp, f"gen-{n}.jsonl"))
+        rows.append((f"2. eddy-node alone, {n:,} generate requests from a file",
+                     f"{rate:,.0f} req/s", f"peak RSS {rss / 1024:.1f} MB"))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    # (3) The whole data path, with the history written.
+    secs = "5" if QUICK else "10"
+    base = ["-w", "unique-ids", "--bin", NODE, "--node-count", "3", "--rate", "max",
+            "--concurrency", "100n", "--time-limit", secs]
+    with_hist = [eddy_run(base, store) for _ in range(RUNS)]
+    ops = med([r["stats"]["ok-count"] / float(secs) for r in with_hist])
+    rows.append((f"3. eddy test unique-ids, 3 eddy-nodes, --rate max, 300 workers, {secs} s",
+                 f"{ops:,.0f} ok ops/s", f"{ops / limit:.2f} of (1)"))
+
+    # (4) Latency at a fixed 10,000 ops/s.
+    lat = [eddy_run(["-w", "unique-ids", "--bin", NODE, "--node-count", "3", "--rate", "10000",
+                     "--concurrency", "10n", "--time-limit", secs], store) for _ in range(RUNS)]
+    p50 = med([r["latency"]["all-ms"]["p50"] for r in lat])
+    p99 = med([r["latency"]["all-ms"]["p99"] for r in lat])
+    rows.append(("4. op latency at 10,000 ops/s (eddy + pipes + eddy-node)",
+                 f"p50 {p50 * 1000:.0f} us", f"p99 {p99 * 1000:.0f} us"))
+
+    # (5) A thousand nodes.
+    big = [eddy_run(["-w", "unique-ids", "--bin", NODE, "--node-count", "1000", "--rate", "max",
+                     "--time-limit", "5"], store) for _ in range(RUNS)]
+    rows.append(("5. 1,000 nodes: spawn + init all",
+                 f"{med([r['eddy']['init-ms'] for r in big]) / 1000:.2f} s",
+                 f"eddy peak RSS {med([r['eddy']['max-rss-kb'] for r in big]) / 1024:.0f} MB, "
+                 f"{med([r['stats']['ok-count'] / 5 for r in big]):,.0f} ops/s"))
+
+    # (6) The checker at 10 million IDs, and the price of the history.
+    long_secs = "12" if QUICK else "25"
+    r = eddy_run(base[:-1] + [long_secs], store)
+    w = r["workload"]
+    ids = w["eddy-checker"]["ids"]
+    rows.append((f"6. checker memory at {ids / 1e6:.1f} million IDs (exact set)",
+                 f"{w['eddy-checker']['bytes'] / ids:.1f} bytes/ID", ""))
+    no_hist = [eddy_run(base + ["--no-history"], store) for _ in range(RUNS)]
+    ops_nh = med([r["stats"]["ok-count"] / float(secs) for r in no_hist])
+    rows.append(("6. throughput without the history (as 3)", f"{ops_nh:,.0f} ok ops/s",
+                 f"history costs {(1 - ops / ops_nh) * 100:.0f}%"))
+    shutil.rmtree(store, ignore_errors=True)
+
+    print("| measurement | result | note |")
+    print("|---|---|---|")
+    for name, value, note in rows:
+        print(f"| {name} | {value} | {note} |")
+
+
+if __name__ == "__main__":
+    main()
