@@ -2,10 +2,11 @@
  * history.h: the run's op history, written as it happens to history.jsonl.
  *
  * One JSON object per line, one line per event, as Jepsen's history holds them: an invoke, then
- * its completion (ok, fail or info), plus nemesis events. Lines are formatted by hand into a
- * 1 MiB buffer and written in large blocks, so recording costs a few per cent of throughput;
- * a write error (a full disk) stops the file, keeps the count and is reported once, and the run
- * goes on with everything else intact.
+ * its completion (ok, fail or info), plus nemesis events. Lines are formatted by hand into
+ * 1 MiB buffers that a writer thread writes in large blocks, so neither formatting nor a disk
+ * that falls behind holds up the run (up to HISTORY_QUEUE_MAX buffers, after which the run
+ * waits for the disk). A write error (a full disk) stops the file, keeps the count and is
+ * reported once, and the run goes on with everything else intact.
  * Depends on: buf, json. Used by: run, check.
  */
 #ifndef EDDY_SIM_HISTORY_H
@@ -17,7 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HISTORY_BUF (1u << 20)
+#define HISTORY_BUF (1u << 20) /* one buffer; a full one goes to the writer thread */
+#define HISTORY_QUEUE_MAX 64   /* buffers waiting for the disk (64 MiB) */
 
 enum op_type {
     OP_INVOKE,
@@ -50,13 +52,17 @@ struct op_rec {
     const char *exception; /* an exception class name, or NULL */
 };
 
+struct history_writer;
+
 struct history {
-    int fd; /* -1 when not writing */
-    struct buf out;
-    uint64_t index;  /* lines so far: the next line's index */
-    uint64_t offset; /* bytes so far (written or buffered) */
-    int error;       /* first write error (positive errno), 0 if none */
-    uint64_t lost;   /* lines not written because of it */
+    int fd;                   /* -1 when not writing */
+    struct buf *cur;          /* being filled; handed to the writer thread when full */
+    struct history_writer *w; /* the writer thread, NULL when not writing */
+    uint64_t index;           /* lines so far: the next line's index */
+    uint64_t offset;          /* bytes so far (written or buffered) */
+    int error;                /* first write error seen (positive errno), 0 if none */
+    uint64_t lost;            /* lines not written because of it, as last reported */
+    uint64_t lost_here;       /* of those, lines dropped before reaching the writer */
 };
 
 /* Opens path for writing (truncating). 0, or a negative errno. path NULL = count only. */
@@ -69,10 +75,11 @@ uint64_t history_op(struct history *h, const struct op_rec *r);
 uint64_t history_nemesis(struct history *h, int64_t time_ns, const char *f, const char *value,
                          size_t value_len);
 
-/* Writes what is buffered. 0 or a negative errno (also remembered in h->error). */
+/* Hands what is buffered to the writer (or drops it, counted, when there is no file). 0, or the
+ * negative errno of the first write error seen so far (also in h->error). */
 int history_flush(struct history *h);
 
-/* Flushes and closes. */
+/* Flushes, waits for the writer to finish, and closes. h->error and h->lost are final. */
 int history_close(struct history *h);
 
 #endif /* EDDY_SIM_HISTORY_H */

@@ -103,8 +103,8 @@ static void check_number(const struct json_val *v, struct known *k)
                FUZZ_CLIP(v->len), v->p);
     bool integer = memchr(v->p, '.', v->len) == NULL && memchr(v->p, 'e', v->len) == NULL &&
                    memchr(v->p, 'E', v->len) == NULL;
-    FUZZ_CHECK(integer == ((v->flags & JSON_F_INT) != 0), "integer flag of %.*s",
-               FUZZ_CLIP(v->len), v->p);
+    FUZZ_CHECK(integer == ((v->flags & JSON_F_INT) != 0), "integer flag of %.*s", FUZZ_CLIP(v->len),
+               v->p);
     if (!integer || v->len > 40)
         return;
     char text[48];
@@ -139,8 +139,8 @@ static void same_string(const char *dec, size_t n, const char *cs, const struct 
     const char *nul = memchr(dec, '\0', n);
     size_t upto = nul ? (size_t)(nul - dec) : n;
     FUZZ_CHECK(strlen(cs) == upto && memcmp(cs, dec, upto) == 0,
-               "eddy decodes %.*s as %.*s, cJSON as %s", FUZZ_CLIP(v->len), v->p, FUZZ_CLIP(n),
-               dec, cs);
+               "eddy decodes %.*s as %.*s, cJSON as %s", FUZZ_CLIP(v->len), v->p, FUZZ_CLIP(n), dec,
+               cs);
 }
 
 static bool same_type(const struct json_val *v, const cJSON *c)
@@ -240,8 +240,8 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
         size_t rest = (size_t)n;
         while (rest < size && text[rest] && strchr(" \t\r\n", text[rest]))
             rest++;
-        FUZZ_CHECK((nw > 0) == (rest == size), "whole scan gave %zd with trailing bytes at %zu",
-                   nw, rest);
+        FUZZ_CHECK((nw > 0) == (rest == size), "whole scan gave %zd with trailing bytes at %zu", nw,
+                   rest);
     }
 
     /* cJSON needs the terminating NUL inside its length for require_null_terminated. */

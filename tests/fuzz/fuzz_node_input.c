@@ -114,7 +114,8 @@ static void check_log(const struct buf *log, bool required)
 
 enum reply_key { RK_TYPE, RK_IN_REPLY_TO, RK_ECHO, RK_ID, RK_CODE, RK_TEXT, RK_COUNT };
 
-static const char *const reply_keys[RK_COUNT] = {"type", "in_reply_to", "echo", "id", "code", "text"};
+static const char *const reply_keys[RK_COUNT] = {"type", "in_reply_to", "echo",
+                                                 "id",   "code",        "text"};
 
 /* The set of body keys (bits of enum reply_key); aborts on a repeated or unexpected key. */
 static unsigned body_keys(const struct msg *rep, const char *line, size_t len)
@@ -288,8 +289,8 @@ static void check_reply(struct harness *h, const struct msg *req, bool was_init,
         FUZZ_CHECK(same_text(&rep.f[MSG_ECHO], req->f[MSG_ECHO].p, req->f[MSG_ECHO].len),
                    "echo changed: %.*s", FUZZ_CLIP(len), r);
     } else if (type_is(type, "generate_ok")) {
-        FUZZ_CHECK(type_is(rtype, "generate") && keys == (base | 1u << RK_ID),
-                   "generate_ok: %.*s", FUZZ_CLIP(len), r);
+        FUZZ_CHECK(type_is(rtype, "generate") && keys == (base | 1u << RK_ID), "generate_ok: %.*s",
+                   FUZZ_CLIP(len), r);
         check_generated(h, &rep.f[MSG_ID]);
     } else {
         FUZZ_CHECK(false, "unknown reply type: %.*s", FUZZ_CLIP(len), r);
@@ -390,8 +391,8 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
         data++;
         size--;
     }
-    node_init(&h.node, &(struct node_opts){
-                           .ids = h.kind, .clock = fake_clock_read, .clock_ctx = &h.clock});
+    node_init(&h.node,
+              &(struct node_opts){.ids = h.kind, .clock = fake_clock_read, .clock_ctx = &h.clock});
     buf_init(&h.log, IO_LOG_MAX);
 
     struct line_reader lr;

@@ -64,8 +64,8 @@ static void check_i64(const struct msg *m, enum msg_key k)
         return;
     }
     int64_t want = neg ? (int64_t)(0 - mag) : (int64_t)mag;
-    FUZZ_CHECK(rc == 0 && got == want, "%.*s read as %lld (%d)", (int)v->len, v->p,
-               (long long)got, rc);
+    FUZZ_CHECK(rc == 0 && got == want, "%.*s read as %lld (%d)", (int)v->len, v->p, (long long)got,
+               rc);
     char text[24];
     size_t n = json_fmt_i64(text, got);
     bool minus_zero = neg && mag == 0;

@@ -96,8 +96,8 @@ static void check_plan(const struct config *c)
         FUZZ_CHECK(p.events[i].at_s <= p.events[i + 1].at_s, "plan not sorted at %zu", i);
     for (size_t i = 0; i < p.len; i++)
         for (uint32_t j = 0; j < p.events[i].node_count; j++)
-            FUZZ_CHECK(p.events[i].nodes[j] < c->node_count, "planned event %zu: node %u of %u",
-                       i, p.events[i].nodes[j], c->node_count);
+            FUZZ_CHECK(p.events[i].nodes[j] < c->node_count, "planned event %zu: node %u of %u", i,
+                       p.events[i].nodes[j], c->node_count);
     nemesis_plan_fini(&p);
 }
 
