@@ -11,6 +11,7 @@
 #include "node.h"
 #include "eddy/errors.h"
 #include "eddy/msg.h"
+#include "eddy/out.h"
 #include "eddy/util.h"
 
 #include <errno.h>
@@ -19,24 +20,6 @@
 #include <string.h>
 
 /* ==== Output helpers ==== */
-
-struct out {
-    char *p;
-    size_t n;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-    memcpy(o->p + o->n, s, n);
-    o->n += n;
-}
-
-#define PUT_LIT(o, s) put((o), (s), sizeof(s) - 1)
-
-static void put_val(struct out *o, const struct json_val *v)
-{
-    put(o, v->p, v->len);
-}
 
 EDDY_PRINTF(2, 3) static void node_log(struct buf *log, const char *fmt, ...)
 {
@@ -71,35 +54,34 @@ static void quote(char *q, size_t cap, const char *line, size_t len)
 /* Starts a reply envelope: {"src":SELF,"dest":REQ_SRC,"body":{"type":"TYPE" */
 static void begin_reply(struct node *n, struct out *o, const struct msg *m, const char *type)
 {
-    PUT_LIT(o, "{\"src\":");
+    OUT_LIT(o, "{\"src\":");
     if (n->initialised)
-        put(o, n->self, n->self_len);
+        out_put(o, n->self, n->self_len);
     else
-        put_val(o, &m->dest); /* before init we only know the name we were addressed by */
-    PUT_LIT(o, ",\"dest\":");
-    put_val(o, &m->src);
-    PUT_LIT(o, ",\"body\":{\"type\":\"");
-    put(o, type, strlen(type));
-    PUT_LIT(o, "\"");
+        out_val(o, &m->dest); /* before init we only know the name we were addressed by */
+    OUT_LIT(o, ",\"dest\":");
+    out_val(o, &m->src);
+    OUT_LIT(o, ",\"body\":{\"type\":\"");
+    out_put(o, type, strlen(type));
+    OUT_LIT(o, "\"");
 }
 
 static void end_reply(struct out *o, const struct msg *m)
 {
-    PUT_LIT(o, ",\"in_reply_to\":");
-    put_val(o, &m->f[MSG_MSG_ID]);
-    PUT_LIT(o, "}}\n");
+    OUT_LIT(o, ",\"in_reply_to\":");
+    out_val(o, &m->f[MSG_MSG_ID]);
+    OUT_LIT(o, "}}\n");
 }
 
 static void reply_error(struct node *n, struct out *o, const struct msg *m, enum eddy_error code,
                         const char *text)
 {
-    char num[24];
     begin_reply(n, o, m, "error");
-    PUT_LIT(o, ",\"code\":");
-    put(o, num, json_fmt_i64(num, code));
-    PUT_LIT(o, ",\"text\":\"");
-    put(o, text, strlen(text)); /* our own texts need no escaping */
-    PUT_LIT(o, "\"");
+    OUT_LIT(o, ",\"code\":");
+    out_i64(o, code);
+    OUT_LIT(o, ",\"text\":\"");
+    out_put(o, text, strlen(text)); /* our own texts need no escaping */
+    OUT_LIT(o, "\"");
     end_reply(o, m);
     n->stats.errors++;
 }
@@ -176,15 +158,15 @@ static void handle_echo(struct node *n, struct out *o, const struct msg *m)
         return;
     }
     begin_reply(n, o, m, "echo_ok");
-    PUT_LIT(o, ",\"echo\":");
-    put_val(o, &m->f[MSG_ECHO]);
+    OUT_LIT(o, ",\"echo\":");
+    out_val(o, &m->f[MSG_ECHO]);
     end_reply(o, m);
 }
 
 static void handle_generate(struct node *n, struct out *o, const struct msg *m)
 {
     begin_reply(n, o, m, "generate_ok");
-    PUT_LIT(o, ",\"id\":");
+    OUT_LIT(o, ",\"id\":");
     o->n += ids_next(&n->ids, o->p + o->n);
     end_reply(o, m);
 }

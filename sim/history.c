@@ -6,6 +6,7 @@
 #include "history.h"
 #include "eddy/alloc.h"
 #include "eddy/json.h"
+#include "eddy/out.h"
 #include "eddy/util.h"
 
 #include <errno.h>
@@ -227,19 +228,6 @@ int history_close(struct history *h)
     return rc;
 }
 
-struct line {
-    char *p;
-    size_t n;
-};
-
-static void lit(struct line *l, const char *s, size_t n)
-{
-    memcpy(l->p + l->n, s, n);
-    l->n += n;
-}
-
-#define LIT(l, s) lit((l), (s), sizeof(s) - 1)
-
 static char *reserve(struct history *h, size_t need)
 {
     if (buf_len(h->cur) + need > HISTORY_BUF)
@@ -249,7 +237,7 @@ static char *reserve(struct history *h, size_t need)
     return p;
 }
 
-static uint64_t finish(struct history *h, const struct line *l)
+static uint64_t finish(struct history *h, const struct out *l)
 {
     uint64_t at = h->offset;
     buf_commit(h->cur, l->n);
@@ -268,36 +256,36 @@ uint64_t history_op(struct history *h, const struct op_rec *r)
 {
     size_t need = 256 + r->value_len + r->node_len + (r->error ? r->error_len : 0) +
                   (r->exception ? strlen(r->exception) : 0);
-    struct line l = {.p = reserve(h, need)};
-    LIT(&l, "{\"index\":");
-    l.n += json_fmt_u64(l.p + l.n, h->index);
-    LIT(&l, ",\"time\":");
-    l.n += json_fmt_i64(l.p + l.n, r->time_ns);
-    LIT(&l, ",\"process\":");
-    l.n += json_fmt_u64(l.p + l.n, r->process);
-    LIT(&l, ",\"type\":\"");
+    struct out l = {.p = reserve(h, need)};
+    OUT_LIT(&l, "{\"index\":");
+    out_u64(&l, h->index);
+    OUT_LIT(&l, ",\"time\":");
+    out_i64(&l, r->time_ns);
+    OUT_LIT(&l, ",\"process\":");
+    out_u64(&l, r->process);
+    OUT_LIT(&l, ",\"type\":\"");
     const char *t = op_type_name(r->type);
-    lit(&l, t, strlen(t));
-    LIT(&l, "\",\"f\":\"");
+    out_put(&l, t, strlen(t));
+    OUT_LIT(&l, "\",\"f\":\"");
     const char *f = op_f_name(r->f);
-    lit(&l, f, strlen(f));
-    LIT(&l, "\",\"value\":");
-    lit(&l, r->value, r->value_len);
-    LIT(&l, ",\"node\":");
-    lit(&l, r->node, r->node_len);
-    LIT(&l, ",\"client\":\"c");
-    l.n += json_fmt_u64(l.p + l.n, r->client);
-    LIT(&l, "\"");
+    out_put(&l, f, strlen(f));
+    OUT_LIT(&l, "\",\"value\":");
+    out_put(&l, r->value, r->value_len);
+    OUT_LIT(&l, ",\"node\":");
+    out_put(&l, r->node, r->node_len);
+    OUT_LIT(&l, ",\"client\":\"c");
+    out_u64(&l, r->client);
+    OUT_LIT(&l, "\"");
     if (r->error) {
-        LIT(&l, ",\"error\":");
-        lit(&l, r->error, r->error_len);
+        OUT_LIT(&l, ",\"error\":");
+        out_put(&l, r->error, r->error_len);
     }
     if (r->exception) {
-        LIT(&l, ",\"exception\":\"");
-        lit(&l, r->exception, strlen(r->exception));
-        LIT(&l, "\"");
+        OUT_LIT(&l, ",\"exception\":\"");
+        out_put(&l, r->exception, strlen(r->exception));
+        OUT_LIT(&l, "\"");
     }
-    LIT(&l, "}\n");
+    OUT_LIT(&l, "}\n");
     ASSERT(l.n <= need);
     return finish(h, &l);
 }
@@ -306,16 +294,16 @@ uint64_t history_nemesis(struct history *h, int64_t time_ns, const char *f, cons
                          size_t value_len)
 {
     size_t need = 128 + strlen(f) + value_len;
-    struct line l = {.p = reserve(h, need)};
-    LIT(&l, "{\"index\":");
-    l.n += json_fmt_u64(l.p + l.n, h->index);
-    LIT(&l, ",\"time\":");
-    l.n += json_fmt_i64(l.p + l.n, time_ns);
-    LIT(&l, ",\"process\":\"nemesis\",\"type\":\"info\",\"f\":\"");
-    lit(&l, f, strlen(f));
-    LIT(&l, "\",\"value\":");
-    lit(&l, value, value_len);
-    LIT(&l, "}\n");
+    struct out l = {.p = reserve(h, need)};
+    OUT_LIT(&l, "{\"index\":");
+    out_u64(&l, h->index);
+    OUT_LIT(&l, ",\"time\":");
+    out_i64(&l, time_ns);
+    OUT_LIT(&l, ",\"process\":\"nemesis\",\"type\":\"info\",\"f\":\"");
+    out_put(&l, f, strlen(f));
+    OUT_LIT(&l, "\",\"value\":");
+    out_put(&l, value, value_len);
+    OUT_LIT(&l, "}\n");
     ASSERT(l.n <= need);
     return finish(h, &l);
 }

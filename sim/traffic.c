@@ -17,6 +17,7 @@
 #include "eddy/alloc.h"
 #include "eddy/errors.h"
 #include "eddy/json.h"
+#include "eddy/out.h"
 #include "eddy/util.h"
 
 #include <errno.h>
@@ -200,35 +201,17 @@ static void record_delivery(struct sim *s, uint32_t tag, bool dropped)
 
 /* ==== Requests to nodes ==== */
 
-struct out {
-    char *p;
-    size_t n;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-    memcpy(o->p + o->n, s, n);
-    o->n += n;
-}
-
-#define PUT_LIT(o, s) put((o), (s), sizeof(s) - 1)
-
-static void put_u64(struct out *o, uint64_t v)
-{
-    o->n += json_fmt_u64(o->p + o->n, v);
-}
-
 /* Starts {"id":N,"src":"cK","dest":NODE,"body": */
 static void put_client_envelope(struct out *o, uint64_t net_id, uint64_t client,
                                 const struct sim_node *n)
 {
-    PUT_LIT(o, "{\"id\":");
-    put_u64(o, net_id);
-    PUT_LIT(o, ",\"src\":\"c");
-    put_u64(o, client);
-    PUT_LIT(o, "\",\"dest\":");
-    put(o, n->name_json, n->name_json_len);
-    PUT_LIT(o, ",\"body\":");
+    OUT_LIT(o, "{\"id\":");
+    out_u64(o, net_id);
+    OUT_LIT(o, ",\"src\":\"c");
+    out_u64(o, client);
+    OUT_LIT(o, "\",\"dest\":");
+    out_put(o, n->name_json, n->name_json_len);
+    OUT_LIT(o, ",\"body\":");
 }
 
 static void count_client_message(struct sim *s, bool delivered)
@@ -269,15 +252,15 @@ void traffic_send_init(struct sim *s, struct sim_node *n)
     }
     struct out o = {.p = dst};
     put_client_envelope(&o, s->next_net_id++, (uint64_t)k, n);
-    PUT_LIT(&o, "{\"type\":\"init\",\"node_id\":");
-    put(&o, n->name_json, n->name_json_len);
-    PUT_LIT(&o, ",\"node_ids\":[");
+    OUT_LIT(&o, "{\"type\":\"init\",\"node_id\":");
+    out_put(&o, n->name_json, n->name_json_len);
+    OUT_LIT(&o, ",\"node_ids\":[");
     for (uint32_t i = 0; i < s->node_count; i++) {
         if (i)
-            PUT_LIT(&o, ",");
-        put(&o, s->nodes[i].name_json, s->nodes[i].name_json_len);
+            OUT_LIT(&o, ",");
+        out_put(&o, s->nodes[i].name_json, s->nodes[i].name_json_len);
     }
-    PUT_LIT(&o, "],\"msg_id\":1}}\n");
+    OUT_LIT(&o, "],\"msg_id\":1}}\n");
     ASSERT(o.n <= need);
     log_net(s, true, dst, o.n);
     proc_commit(&n->proc, o.n);
@@ -325,6 +308,16 @@ static void worker_take(struct sim *s, struct worker *w)
     w->busy = true;
 }
 
+/* The invoke's value as JSON text: echo's "Please echo N", generate's null. Returns its length;
+ * `out` holds 32 bytes. Completions that are not ok repeat it, as Jepsen's history does. */
+static size_t invoke_value(const struct worker *w, char *out)
+{
+    if (w->f == F_ECHO)
+        return (size_t)snprintf(out, 32, "\"Please echo %d\"", w->echo_n);
+    memcpy(out, "null", 5);
+    return 4;
+}
+
 static void issue(struct sim *s, struct worker *w)
 {
     worker_take(s, w);
@@ -338,12 +331,10 @@ static void issue(struct sim *s, struct worker *w)
     w->f = echo ? F_ECHO : F_GENERATE;
     w->invoke_ns = s->now_ns;
     w->deadline_ns = s->now_ns + (int64_t)(s->cfg->client_timeout_ms * 1e6);
-    char value[32] = "null";
-    size_t value_len = 4;
-    if (echo) {
+    if (echo)
         w->echo_n = (int)prng_below(&s->workload_rng, 128);
-        value_len = (size_t)snprintf(value, sizeof(value), "\"Please echo %d\"", w->echo_n);
-    }
+    char value[32];
+    size_t value_len = invoke_value(w, value);
     history_op(&s->hist, &(struct op_rec){
                              .time_ns = s->now_ns,
                              .process = w->process,
@@ -375,14 +366,14 @@ static void issue(struct sim *s, struct worker *w)
     struct out o = {.p = dst};
     put_client_envelope(&o, net_id, (uint64_t)w->client, n);
     if (echo) {
-        PUT_LIT(&o, "{\"echo\":");
-        put(&o, value, value_len);
-        PUT_LIT(&o, ",\"type\":\"echo\",\"msg_id\":");
+        OUT_LIT(&o, "{\"echo\":");
+        out_put(&o, value, value_len);
+        OUT_LIT(&o, ",\"type\":\"echo\",\"msg_id\":");
     } else {
-        PUT_LIT(&o, "{\"type\":\"generate\",\"msg_id\":");
+        OUT_LIT(&o, "{\"type\":\"generate\",\"msg_id\":");
     }
-    put_u64(&o, (uint64_t)msg_id);
-    PUT_LIT(&o, "}}\n");
+    out_u64(&o, (uint64_t)msg_id);
+    OUT_LIT(&o, "}}\n");
     ASSERT(o.n <= need);
     log_net(s, true, dst, o.n);
     if (n->down)
@@ -541,10 +532,8 @@ void traffic_fail_node_ops(struct sim *s, uint32_t node, const char *why)
         struct worker *w = &s->workers[i];
         if (!w->busy || w->node != node)
             continue;
-        char value[32] = "null";
-        size_t value_len = 4;
-        if (w->f == F_ECHO)
-            value_len = (size_t)snprintf(value, sizeof(value), "\"Please echo %d\"", w->echo_n);
+        char value[32];
+        size_t value_len = invoke_value(w, value);
         complete(s, w,
                  &(struct completion){
                      .type = OP_INFO,
@@ -561,10 +550,8 @@ void traffic_expire(struct sim *s)
     static const char timeout_error[] = "\"net-timeout\"";
     while (s->timeouts_head && s->timeouts_head->deadline_ns <= s->now_ns) {
         struct worker *w = s->timeouts_head;
-        char value[32] = "null";
-        size_t value_len = 4;
-        if (w->f == F_ECHO)
-            value_len = (size_t)snprintf(value, sizeof(value), "\"Please echo %d\"", w->echo_n);
+        char value[32];
+        size_t value_len = invoke_value(w, value);
         complete(s, w,
                  &(struct completion){
                      .type = OP_INFO,
@@ -594,10 +581,8 @@ static void complete_error(struct sim *s, struct worker *w, const struct msg *m)
     int k = snprintf(err, sizeof(err), "[\"%s\",%.*s]", name,
                      text->type == JSON_NONE ? 4 : (int)EDDY_MIN(text->len, 500u),
                      text->type == JSON_NONE ? "null" : text->p);
-    char value[32] = "null";
-    size_t value_len = 4;
-    if (w->f == F_ECHO)
-        value_len = (size_t)snprintf(value, sizeof(value), "\"Please echo %d\"", w->echo_n);
+    char value[32];
+    size_t value_len = invoke_value(w, value);
     complete(s, w,
              &(struct completion){
                  .type = definite ? OP_FAIL : OP_INFO,
@@ -658,10 +643,8 @@ static void client_reply(struct sim *s, struct sim_node *n, uint32_t k, const st
         for (char *p = err + 1; *p && p < err + e - 1; p++)
             if (*p == '"')
                 *p = '\'';
-        char value[32] = "null";
-        size_t value_len = 4;
-        if (w->f == F_ECHO)
-            value_len = (size_t)snprintf(value, sizeof(value), "\"Please echo %d\"", w->echo_n);
+        char value[32];
+        size_t value_len = invoke_value(w, value);
         complete(s, w,
                  &(struct completion){
                      .type = OP_INFO,
