@@ -177,6 +177,26 @@ static void hand_over(struct history *h)
     h->cur = next ? next : new_buffer();
 }
 
+size_t history_queued(struct history *h)
+{
+    if (!h->w)
+        return 0;
+    pthread_mutex_lock(&h->w->mu);
+    size_t n = h->w->qlen;
+    pthread_mutex_unlock(&h->w->mu);
+    return n;
+}
+
+size_t history_buffers(struct history *h)
+{
+    if (!h->w)
+        return 1;
+    pthread_mutex_lock(&h->w->mu);
+    size_t n = h->w->allocated;
+    pthread_mutex_unlock(&h->w->mu);
+    return n;
+}
+
 int history_flush(struct history *h)
 {
     if (buf_len(h->cur) == 0)

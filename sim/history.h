@@ -79,6 +79,11 @@ uint64_t history_nemesis(struct history *h, int64_t time_ns, const char *f, cons
  * negative errno of the first write error seen so far (also in h->error). */
 int history_flush(struct history *h);
 
+/* Buffers waiting for the writer now, and buffers allocated so far (at most
+ * HISTORY_QUEUE_MAX + 1): what the tests of the queue's maximum look at. */
+size_t history_queued(struct history *h);
+size_t history_buffers(struct history *h);
+
 /* Flushes, waits for the writer to finish, and closes. h->error and h->lost are final. */
 int history_close(struct history *h);
 

@@ -204,13 +204,26 @@ static void proc_stdout_cb(struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
+static uint64_t log_max(void)
+{
+    static uint64_t max;
+    if (!max) {
+        const char *env = getenv(PROC_LOG_MAX_ENV);
+        char *end;
+        unsigned long long v = env ? strtoull(env, &end, 10) : 0;
+        max = env && *env && !*end && v > 0 ? v : PROC_LOG_MAX;
+    }
+    return max;
+}
+
 static void log_write(struct proc *p, const char *data, size_t n)
 {
     if (p->log_fd < 0 || p->log_truncated)
         return;
-    if (p->log_bytes + n > PROC_LOG_MAX) {
+    uint64_t max = log_max();
+    if (p->log_bytes + n > max) {
         static const char note[] = "\n[eddy: log truncated at its size limit]\n";
-        n = (size_t)(PROC_LOG_MAX - p->log_bytes);
+        n = (size_t)(max - p->log_bytes);
         p->log_truncated = true;
         if (write(p->log_fd, data, n) < 0 || write(p->log_fd, note, sizeof(note) - 1) < 0)
             return;

@@ -19,13 +19,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PROC_LINE_MAX (1u << 20)     /* longest stdout line accepted: 1 MiB */
-#define PROC_READ_CHUNK (256u << 10) /* one read(2) */
-#define PROC_READS_PER_EVENT 8       /* reads per readiness event, for fairness */
-#define PROC_STDIN_MAX (8u << 20)    /* bytes queued for a node's stdin */
-#define PROC_LOG_MAX (256ull << 20)  /* bytes of stderr kept per node log */
-#define PROC_RING_LINES 32           /* recent lines kept, as Maelstrom's debug buffers */
-#define PROC_RING_LINE_MAX 512       /* bytes kept of each of them */
+#define PROC_LINE_MAX (1u << 20)             /* longest stdout line accepted: 1 MiB */
+#define PROC_READ_CHUNK (256u << 10)         /* one read(2) */
+#define PROC_READS_PER_EVENT 8               /* reads per readiness event, for fairness */
+#define PROC_STDIN_MAX (8u << 20)            /* bytes queued for a node's stdin */
+#define PROC_LOG_MAX (256ull << 20)          /* bytes of stderr kept per node log, unless... */
+#define PROC_LOG_MAX_ENV "EDDY_NODE_LOG_MAX" /* ...this says otherwise (bytes; for tests) */
+#define PROC_RING_LINES 32                   /* recent lines kept, as Maelstrom's debug buffers */
+#define PROC_RING_LINE_MAX 512               /* bytes kept of each of them */
 
 struct proc;
 

@@ -51,8 +51,10 @@ void report_fini(struct sim *s)
 void report_clock_sample(struct sim *s, uint32_t node, int64_t t_ns, int64_t offset_ns)
 {
     struct clock_series *c = &s->clock_series[node];
-    if (c->len >= CLOCK_POINTS_MAX)
+    if (c->len >= CLOCK_POINTS_MAX) {
+        c->dropped++;
         return;
+    }
     if (c->len == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 32;
         c->p = xrealloc(c->p, c->cap * sizeof(*c->p));
@@ -579,6 +581,8 @@ static void add_faults(cJSON *res, const struct sim *s)
         cJSON *pts = cJSON_CreateArray();
         cJSON_AddItemToObject(o, "offsets", pts);
         const struct clock_series *c = &s->clock_series[i];
+        if (c->dropped)
+            add_num(o, "offsets-not-kept", (double)c->dropped);
         for (size_t k = 0; k < c->len; k++) {
             cJSON *pt = cJSON_CreateArray();
             cJSON_AddItemToArray(pt, cJSON_CreateNumber((double)c->p[k].t_ns / 1e9));

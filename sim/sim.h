@@ -109,6 +109,7 @@ struct clock_point {
 struct clock_series {
     struct clock_point *p;
     size_t len, cap;
+    uint64_t dropped; /* samples past CLOCK_POINTS_MAX, counted */
 };
 
 #define CLOCK_POINTS_MAX 20000 /* per node */

@@ -14,7 +14,9 @@ exit-early (exit 3 after N requests), no-init (never answer init), bigint (integ
 2^53), mixed (string and integer IDs), fork-child (fork a child that sleeps forever), plain-echo
 (no relaying), flood (endless garbage on stdout after init), no-read (stops reading stdin
 after init), huge-line (a 100 MB line on stdout), close-stdout (closes stdout after init),
-ignore-term (ignores SIGTERM), die-in-init (exits while handling init).
+ignore-term (ignores SIGTERM), die-in-init (exits while handling init), chatty (a megabyte of
+stderr per request), spam (the first node sends 20 MB of messages to the second, which never
+reads stdin again).
 """
 import json
 import os
@@ -100,6 +102,13 @@ for line in sys.stdin:
                 sys.stdout.write(chunk)
             sys.stdout.write("\n")
             sys.stdout.flush()
+        if MODE == "spam":
+            if node_id == node_ids[1]:
+                while True:
+                    time.sleep(3600)
+            filler = "z" * 1000
+            for i in range(20000):
+                send(node_ids[1], {"type": "spam", "filler": filler, "n": i})
         if MODE == "close-stdout":
             sys.stdout.flush()
             os.close(1)
@@ -124,6 +133,9 @@ for line in sys.stdin:
         if MODE == "exit-early" and requests > AFTER:
             print("pynode: exiting early on purpose", file=sys.stderr, flush=True)
             sys.exit(3)
+    if MODE == "chatty" and kind in ("echo", "generate"):
+        sys.stderr.write(("chatter " * 128 + "\n") * 1024)
+        sys.stderr.flush()
     if kind == "generate":
         out = {"type": "generate_ok", "id": new_id()}
         if MODE == "add-key":

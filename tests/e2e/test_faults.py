@@ -136,6 +136,13 @@ def test_scenario_errors_name_field_and_position():
             check(where in p.stderr and word in p.stderr,
                   f"{text!r}: message should hold {where!r} and {word!r}: {p.stderr!r}")
             check(p.stderr.count("\n") == 1, f"one line: {p.stderr!r}")
+        big = os.path.join(d, "big.json")
+        with open(big, "w") as f:
+            f.write('{"comment": "' + "x" * (1 << 21) + '"}')
+        p = subprocess.run([eddy_bin(), "test", "--scenario", big, "--bin", node_bin()],
+                           capture_output=True, text=True)
+        check(p.returncode == 254 and "at most 1048576 bytes" in p.stderr,
+              f"a scenario over the size limit: {p.stderr!r}")
         p = subprocess.run([eddy_bin(), "test", "--scenario", os.path.join(d, "missing.json"),
                             "--bin", node_bin()], capture_output=True, text=True)
         check(p.returncode == 254 and "missing.json" in p.stderr, "a missing scenario")

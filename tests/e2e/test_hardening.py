@@ -65,6 +65,28 @@ def test_node_writes_100_mb_line():
     r.cleanup()
 
 
+def test_stdin_queue_stops_at_its_maximum():
+    # n0 sends n1 20 MB while n1 never reads: eddy's 8 MiB queue for n1 fills, the rest is
+    # counted as not delivered, and eddy's memory stays bounded.
+    r = hostile("spam")
+    n1 = r.results["nodes"]["n1"]
+    check(n1["messages-not-delivered"] > 5000, f"drops counted: {n1}", r)
+    check(n1["stdin-dropped"] > 5000, "at the queue's maximum", r)
+    bounded_and_on_time(r)
+    r.cleanup()
+
+
+def test_node_log_stops_at_its_maximum():
+    r = Run(["-w", "unique-ids", "--bin", pynode(), "--node-count", "1", "--time-limit", "1",
+             "--rate", "20", "--", "--mode", "chatty"], env={"EDDY_NODE_LOG_MAX": "3000000"})
+    check(r.code == 0, "chatter is not a fault", r)
+    size = os.path.getsize(os.path.join(r.dir, "node-logs", "n0.log"))
+    check(3000000 <= size <= 3000100, f"the log stops at its maximum: {size} bytes", r)
+    check(r.node_log("n0").endswith("[eddy: log truncated at its size limit]\n"), "and says so", r)
+    check(r.results["nodes"]["n0"]["log-truncated"] is True, "results say so", r)
+    r.cleanup()
+
+
 def test_node_closes_stdout():
     r = hostile("close-stdout")
     check(r.code == 1, "no answers: invalid", r)

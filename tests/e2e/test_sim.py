@@ -142,10 +142,14 @@ def test_log_line_on_stdout():
 
 
 def test_wrong_in_reply_to():
-    r = pynode_run("wrong-irt")
+    # 300 workers: more violations than eddy keeps in detail (100), all of them counted.
+    r = pynode_run("wrong-irt", extra=("--concurrency", "150n", "--rate", "max"))
     check(r.code == 1, "a wrong in_reply_to makes the run invalid", r)
     v = violations(r, "dropped-reply")
     check(v and "matches no request" in v[0]["reason"], "reported with the reason", r)
+    p = r.results["protocol"]
+    check(p["violation-count"] >= 300, f"every violation counted: {p['violation-count']}", r)
+    check(len(p["violations"]) == 100, "100 kept in detail, no more", r)
     r.cleanup()
 
 

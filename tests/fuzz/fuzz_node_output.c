@@ -6,8 +6,10 @@
  * for both workloads exactly as an independent reading of the closed schema does. The ID of a
  * well-formed generate_ok then takes the unique-ids checker's path: canon_encode (stable, and
  * equal for a string re-escaped differently), canon_compare against itself and against the
- * previous ID (reflexive and antisymmetric), and an idset that must find a value added twice.
- * The idset is made once per process and replaced every IDSET_RENEW inputs to bound memory.
+ * previous ID (reflexive and antisymmetric), and an idset, whose every answer (new, or a
+ * duplicate of which first ref) must match a plain hash set of the encodings kept alongside it.
+ * Both sets are made once per process and replaced every IDSET_RENEW inputs to bound memory, so
+ * the idset grows (and migrates its table) through 100,000 entries many times over.
  * Depends on: validate, canon, idset, msg, json, buf, fuzzkit.h.
  */
 #include "fuzzkit.h"
@@ -29,6 +31,71 @@
 static struct idset *ids;
 static uint64_t inputs;
 static struct buf prev; /* the previous generate_ok ID's encoding */
+
+/* ==== The reference set: encodings in a plain open-addressing table ==== */
+
+struct ref_entry {
+    uint8_t *enc; /* owned copy of the encoding; NULL = empty slot */
+    size_t len;
+    uint64_t ref; /* the ref it was first added with */
+};
+
+static struct ref_entry *ref_slots;
+static size_t ref_cap, ref_count;
+
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3u;
+    return h;
+}
+
+static void ref_clear(void)
+{
+    for (size_t i = 0; i < ref_cap; i++)
+        free(ref_slots[i].enc);
+    free(ref_slots);
+    ref_slots = NULL;
+    ref_cap = ref_count = 0;
+}
+
+static struct ref_entry *ref_find(struct ref_entry *slots, size_t cap, const uint8_t *enc,
+                                  size_t len)
+{
+    size_t i = fnv1a(enc, len) & (cap - 1);
+    while (slots[i].enc && !(slots[i].len == len && memcmp(slots[i].enc, enc, len) == 0))
+        i = (i + 1) & (cap - 1);
+    return &slots[i];
+}
+
+/* Adds an encoding: false when new, true (with *first) when already there. */
+static bool ref_add(const uint8_t *enc, size_t len, uint64_t ref, uint64_t *first)
+{
+    if (2 * (ref_count + 1) > ref_cap) {
+        size_t cap = ref_cap ? 2 * ref_cap : 1024;
+        struct ref_entry *slots = calloc(cap, sizeof(*slots));
+        FUZZ_CHECK(slots, "out of memory");
+        for (size_t i = 0; i < ref_cap; i++)
+            if (ref_slots[i].enc)
+                *ref_find(slots, cap, ref_slots[i].enc, ref_slots[i].len) = ref_slots[i];
+        free(ref_slots);
+        ref_slots = slots;
+        ref_cap = cap;
+    }
+    struct ref_entry *e = ref_find(ref_slots, ref_cap, enc, len);
+    if (e->enc) {
+        *first = e->ref;
+        return true;
+    }
+    e->enc = malloc(len ? len : 1);
+    FUZZ_CHECK(e->enc, "out of memory");
+    memcpy(e->enc, enc, len);
+    e->len = len;
+    e->ref = ref;
+    ref_count++;
+    return false;
+}
 
 /* ==== Numbers ==== */
 
@@ -194,13 +261,21 @@ static void check_id(const struct json_val *v)
     if (!ids || inputs % IDSET_RENEW == 0) {
         idset_free(ids);
         ids = idset_new();
+        ref_clear();
     }
     uint64_t ref = inputs & IDSET_REF_MAX, first = 0, entry = 0, first2 = 0, entry2 = 0;
     size_t count = idset_count(ids);
     rc = idset_add(ids, v, ref, &first, &entry);
     FUZZ_CHECK(rc == 0 || rc == 1 || rc == -E2BIG, "idset_add gave %d", rc);
     if (rc >= 0) {
-        FUZZ_CHECK(idset_count(ids) == count + (rc == 0), "idset count");
+        uint64_t want_first = 0;
+        bool dup = ref_add(a, an, ref, &want_first);
+        FUZZ_CHECK(dup == (rc == 1), "idset says %s, the reference set %s: %.*s",
+                   rc ? "duplicate" : "new", dup ? "duplicate" : "new", FUZZ_CLIP(v->len), v->p);
+        FUZZ_CHECK(!dup || first == want_first, "first ref %llu, expected %llu",
+                   (unsigned long long)first, (unsigned long long)want_first);
+        FUZZ_CHECK(idset_count(ids) == count + (rc == 0) && idset_count(ids) == ref_count,
+                   "idset count %zu, reference %zu", idset_count(ids), ref_count);
         size_t ln;
         const uint8_t *last = idset_last_encoding(ids, &ln);
         FUZZ_CHECK(ln == an && memcmp(last, a, an) == 0, "idset stored another encoding");

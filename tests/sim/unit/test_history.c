@@ -12,6 +12,9 @@
 #include "eddy/json.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -299,4 +302,62 @@ Test(history, every_line_that_never_reached_the_file_counts_as_lost)
     history_close(&h);
     cr_expect_eq(h.lost, lines, "lost %llu of %llu lines that were never written",
                  (unsigned long long)h.lost, (unsigned long long)lines);
+}
+
+/* ==== The writer's queue at its maximum ==== */
+
+struct slow_reader {
+    struct history *h;
+    int fd;
+    uint64_t bytes;
+    uint64_t lines;
+    size_t queued_max;
+};
+
+static void *slow_reader_main(void *arg)
+{
+    struct slow_reader *r = arg;
+    /* Do not read until the writer's queue is full: the event loop must then wait, not grow. */
+    while ((r->queued_max = history_queued(r->h)) < HISTORY_QUEUE_MAX)
+        sched_yield();
+    static char chunk[1 << 16];
+    ssize_t n;
+    while ((n = read(r->fd, chunk, sizeof(chunk))) > 0) {
+        r->bytes += (uint64_t)n;
+        for (ssize_t i = 0; i < n; i++)
+            r->lines += chunk[i] == '\n';
+    }
+    return NULL;
+}
+
+Test(history, a_full_queue_makes_the_loop_wait_and_loses_nothing, .timeout = 120)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    char dev[64];
+    snprintf(dev, sizeof(dev), "/proc/self/fd/%d", p[1]);
+    struct history h;
+    cr_assert_eq(history_open(&h, dev), 0);
+    close(p[1]); /* history holds its own descriptor for the pipe now */
+    struct slow_reader r = {.h = &h, .fd = p[0]};
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, slow_reader_main, &r), 0);
+    struct op_rec rec = op(OP_OK, F_GENERATE, "\"n1-0123456789abcdef0123456789abcdef\"");
+    uint64_t lines = 0;
+    size_t most = 0;
+    while (h.offset < (uint64_t)(HISTORY_QUEUE_MAX + 16) * HISTORY_BUF) {
+        history_op(&h, &rec);
+        lines++;
+        size_t b = history_buffers(&h);
+        most = b > most ? b : most;
+    }
+    uint64_t offset = h.offset;
+    cr_expect_eq(history_close(&h), 0);
+    pthread_join(t, NULL);
+    close(p[0]);
+    cr_expect_eq(r.queued_max, HISTORY_QUEUE_MAX, "the queue reached its maximum");
+    cr_expect_leq(most, HISTORY_QUEUE_MAX + 1, "buffers allocated: %zu", most);
+    cr_expect_eq(r.bytes, offset, "every byte reached the file");
+    cr_expect_eq(r.lines, lines, "every line reached the file");
+    cr_expect_eq(h.lost, 0);
 }
