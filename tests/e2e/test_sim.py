@@ -6,6 +6,7 @@ Each test_* function is one ctest test (see CMakeLists.txt). Runs are a few seco
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 
@@ -265,6 +266,63 @@ def test_help_lists_every_flag():
         check(flag in p.stdout, f"--help lists {flag}")
     p = subprocess.run([eddy_bin(), "--help"], capture_output=True, text=True)
     check(p.returncode == 0 and "test" in p.stdout and "matrix" in p.stdout, "eddy --help")
+
+
+def test_log_flags():
+    r = Run(["-w", "echo", "--bin", pynode(), "--node-count", "2", "--time-limit", "0.5",
+             "--rate", "20", "--log-stderr", "--log-net-send", "--log-net-recv"])
+    check(r.code == 0, "valid", r)
+    check(re.search(r"^n0: pynode n0 pid \d+", r.err, re.M), "--log-stderr copies node stderr", r)
+    check(re.search(r'^eddy: :send \{"id":\d+,"src":"c\d+","dest":"n', r.err, re.M),
+          "--log-net-send prints client requests", r)
+    check(re.search(r'^eddy: :send .*"type": "relay"', r.err, re.M),
+          "and inter-node messages", r)
+    check(re.search(r"^eddy: :recv ", r.err, re.M), "--log-net-recv prints deliveries", r)
+    quiet = Run(["-w", "echo", "--bin", pynode(), "--node-count", "2", "--time-limit", "0.5",
+                 "--rate", "20"])
+    check(":send" not in quiet.err and "pynode n0 pid" not in quiet.err, "silent by default",
+          quiet)
+    r.cleanup()
+    quiet.cleanup()
+
+
+def test_progress_bar_only_on_a_terminal():
+    import pty
+    import select
+    master, slave = pty.openpty()
+    store = tempfile.mkdtemp(prefix="eddy-e2e-")
+    p = subprocess.Popen([eddy_bin(), "test", "--store", store, "-w", "unique-ids", "--bin",
+                          node_bin(), "--node-count", "2", "--time-limit", "1.5", "--rate", "500",
+                          "--nemesis", "partition", "--nemesis-interval", "0.2"],
+                         stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break  # the terminal closed: eddy is gone
+        if not chunk:
+            break
+        seen += chunk
+    out, _ = p.communicate(timeout=30)
+    os.close(master)
+    text = seen.decode(errors="replace")
+    check(p.returncode == 0, f"valid run: {out}")
+    check("\r\x1b[K[" in text and "ops/s" in text, f"a bar on the terminal: {text[-300:]!r}")
+    check(re.search(r"\d+\.\d/2s", text) and "ok " in text, "time against the limit, counts")
+    check("faults: partition" in text or "faults: none" in text, "the faults in force")
+    # Without --no-progress, but with stderr a pipe: no bar.
+    q = subprocess.run([eddy_bin(), "test", "--store", store, "-w", "unique-ids", "--bin",
+                        node_bin(), "--node-count", "2", "--time-limit", "0.5", "--rate", "50"],
+                       capture_output=True, text=True, timeout=60)
+    check(q.returncode == 0, f"valid: {q.stdout}")
+    check("\x1b[K" not in q.stderr and "ops/s" not in q.stderr,
+          f"nothing when not a terminal: {q.stderr!r}")
+    shutil.rmtree(store, ignore_errors=True)
 
 
 if __name__ == "__main__":
