@@ -39,12 +39,14 @@ EDDY_PRINTF(2, 3) static void node_log(struct buf *log, const char *fmt, ...)
 /* Copies up to NODE_LOG_QUOTE_MAX bytes of a bad line into `q` as printable ASCII. */
 static void quote(char *q, size_t cap, const char *line, size_t len)
 {
+    ASSERT(cap >= 4);
     size_t n = 0;
     for (size_t i = 0; i < len && n + 4 < cap; i++) {
         unsigned char c = (unsigned char)line[i];
         q[n++] = (c >= 0x20 && c < 0x7F) ? (char)c : '?';
     }
-    if (len > n && n + 4 < cap) {
+    if (len > n) {
+        /* The loop left room for the marker and the NUL. */
         memcpy(q + n, "...", 3);
         n += 3;
     }

@@ -98,6 +98,11 @@ void config_defaults(struct config *c)
 void config_fini(struct config *c)
 {
     config_set_node_names(c, NULL, 0);
+    for (size_t i = 0; i < c->owned_len; i++)
+        free(c->owned[i]);
+    free(c->owned);
+    c->owned = NULL;
+    c->owned_len = 0;
 }
 
 /* ==== Value parsers (shared with scenario.c through cli.h) ==== */

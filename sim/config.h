@@ -86,6 +86,8 @@ struct config {
     double weights[FAULT_KIND_COUNT]; /* a weighted random stream, 0 = none */
     double weighted_interval_s, weighted_from_s, weighted_until_s;
     bool clock_monotonic; /* clock faults also move CLOCK_MONOTONIC */
+    char **owned;         /* strings the config owns (a scenario's bin and args) */
+    size_t owned_len;
 };
 
 /* Fills `c` with the defaults (no allocation). */

@@ -76,20 +76,18 @@ EDDY_PRINTF(3, 4) static int fail(struct ctx *x, const char *at, const char *fmt
 
 /* ==== Values ==== */
 
-/* A decoded string, stored in the file's own buffer's copy (kept for the run's life). */
-static char *str_value(struct ctx *x, const struct json_val *v)
+/* A decoded string. When `c` is given the config owns it (freed by config_fini); otherwise the
+ * caller frees it. */
+static char *str_value(struct config *c, const struct json_val *v)
 {
     char *out = xmalloc(v->len);
     ssize_t n = json_str_decode(v, out, v->len);
     ASSERT(n >= 0);
     out[n] = '\0';
-    /* Strings handed to the config live as long as the process; keep them on a list so that
-     * leak checkers see them as reachable. */
-    static char **kept;
-    static size_t nkept;
-    kept = xrealloc(kept, (nkept + 1) * sizeof(*kept));
-    kept[nkept++] = out;
-    (void)x;
+    if (c) {
+        c->owned = xrealloc(c->owned, (c->owned_len + 1) * sizeof(*c->owned));
+        c->owned[c->owned_len++] = out;
+    }
     return out;
 }
 
@@ -108,11 +106,14 @@ static int get_number(struct ctx *x, const struct json_val *v, const char *field
     return 0;
 }
 
-static int get_string(struct ctx *x, const struct json_val *v, const char *field, char **out)
+/* A string field the config keeps (c given), or one that is only checked (c NULL). */
+static int get_string(struct ctx *x, struct config *c, const struct json_val *v, const char *field,
+                      const char **out)
 {
     if (v->type != JSON_STRING)
         return fail(x, v->p, "\"%s\" must be a string", field);
-    *out = str_value(x, v);
+    if (c)
+        *out = str_value(c, v);
     return 0;
 }
 
@@ -214,7 +215,8 @@ struct names {
 static int add_name(void *ctx, const char *item)
 {
     struct names *l = ctx;
-    if (!*item || l->n >= NODES_MAX)
+    /* A comma would make a name impossible to tell apart in "n0,n1" lists. */
+    if (!*item || strchr(item, ',') || l->n >= NODES_MAX)
         return -EINVAL;
     for (uint32_t i = 0; i < l->n; i++)
         if (strcmp(l->v[i], item) == 0)
@@ -277,7 +279,7 @@ static int parse_event(struct ctx *x, const struct json_val *obj, struct fault_e
                           text);
         } else if (key_is(&k, "nodes")) {
             struct names l = {0};
-            rc = get_list(x, &v, "nodes", add_name, &l, "the node names (no repeats)");
+            rc = get_list(x, &v, "nodes", add_name, &l, "distinct node names without commas");
             size_t total = 1;
             for (uint32_t i = 0; i < l.n; i++)
                 total += strlen(l.v[i]) + 1;
@@ -450,12 +452,9 @@ static int apply_field(struct ctx *x, struct config *c, const struct json_val *k
     double d;
     int rc;
     static const char *const notes[] = {"name", "description", "comment"};
-    for (size_t i = 0; i < ARRAY_LEN(notes); i++) {
-        if (key_is(k, notes[i])) {
-            char *ignored;
-            return get_string(x, v, notes[i], &ignored);
-        }
-    }
+    for (size_t i = 0; i < ARRAY_LEN(notes); i++)
+        if (key_is(k, notes[i]))
+            return get_string(x, NULL, v, notes[i], NULL);
     if (key_is(k, "workload")) {
         if ((rc = get_scalar_text(x, v, "workload", text, sizeof(text))) < 0)
             return rc;
@@ -464,7 +463,7 @@ static int apply_field(struct ctx *x, struct config *c, const struct json_val *k
                    : 0;
     }
     if (key_is(k, "bin"))
-        return get_string(x, v, "bin", (char **)&c->bin);
+        return get_string(x, c, v, "bin", &c->bin);
     if (key_is(k, "args")) {
         if (v->type != JSON_ARRAY)
             return fail(x, v->p, "\"args\" must be an array of strings");
@@ -476,7 +475,7 @@ static int apply_field(struct ctx *x, struct config *c, const struct json_val *k
                 return fail(x, e.p, "\"args\": every argument must be a string");
             if (c->node_arg_count >= NODE_ARGS_MAX)
                 return fail(x, e.p, "\"args\": more than %u arguments", NODE_ARGS_MAX);
-            c->node_args[c->node_arg_count++] = str_value(x, &e);
+            c->node_args[c->node_arg_count++] = str_value(c, &e);
         }
         return 0;
     }
@@ -490,7 +489,7 @@ static int apply_field(struct ctx *x, struct config *c, const struct json_val *k
     }
     if (key_is(k, "nodes")) {
         struct names l = {0};
-        rc = get_list(x, v, "nodes", add_name, &l, "distinct non-empty names");
+        rc = get_list(x, v, "nodes", add_name, &l, "distinct non-empty names without commas");
         if (rc == 0 && l.n == 0)
             rc = fail(x, v->p, "\"nodes\" must name at least one node");
         if (rc < 0) {

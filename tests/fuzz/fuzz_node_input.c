@@ -335,7 +335,7 @@ static void handle_oversized(struct harness *h, const struct line_reader *lr, si
 }
 
 /* The reference framing: the next '\n'-terminated piece of [*at, end), or the unterminated rest
- * when `last`. */
+ * when there is no newline left. Advances *at past the piece and its newline. */
 static size_t next_piece(const uint8_t **at, const uint8_t *end, const uint8_t **piece)
 {
     const uint8_t *nl = memchr(*at, '\n', (size_t)(end - *at));
