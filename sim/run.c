@@ -848,6 +848,7 @@ static void sim_free(struct sim *s)
     free(s->workers);
     free(s->free_workers);
     net_free(s->net);
+    checkq_finish(s->checkq);
     if (s->check)
         check_fini(s->check);
     free(s->check);
@@ -913,6 +914,7 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
                                         .seed = cfg->seed});
     s->check = xmalloc(sizeof(*s->check));
     check_init(s->check, cfg->workload, cfg->time_limit_s);
+    s->checkq = checkq_new(s->check);
     report_init(s);
 
     /* Workers: worker i always talks to node i mod N. */
@@ -981,6 +983,8 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
         proc_kill_all_emergency();
     s->orphans_killed = proc_kill_orphans();
     report_progress(s, true);
+    checkq_finish(s->checkq);
+    s->checkq = NULL;
     history_close(&s->hist);
     int code = report_write(s);
     sim_free(s);

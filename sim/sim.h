@@ -11,6 +11,7 @@
 #define EDDY_SIM_SIM_H
 
 #include "check.h"
+#include "checkq.h"
 #include "config.h"
 #include "history.h"
 #include "nemesis.h"
@@ -114,6 +115,11 @@ struct clock_series {
 
 #define CLOCK_POINTS_MAX 20000 /* per node */
 
+/* Completions as the event loop counts them (the checker's counts are its thread's). */
+struct progress_counts {
+    uint64_t count, ok, fail, info;
+};
+
 struct fault_record {
     int64_t time_ns;
     enum fault_action action;
@@ -152,8 +158,10 @@ struct sim {
     uint64_t service_requests; /* messages to Maelstrom services eddy does not simulate */
 
     struct history hist;
-    struct check *check;
-    struct buf scratch; /* formatting request lines */
+    struct check *check; /* written by the checker thread until checkq_finish */
+    struct checkq *checkq;
+    struct progress_counts progress; /* the loop's own counts, for the progress bar */
+    struct buf scratch;              /* formatting request lines */
 
     /* Phases. */
     bool init_done;

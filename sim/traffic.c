@@ -491,21 +491,25 @@ static void complete(struct sim *s, struct worker *w, const struct completion *c
                                             .error_len = c->error_len,
                                             .exception = c->exception,
                                         });
-    check_complete(s->check, &(struct check_op){
-                                 .type = c->type,
-                                 .f = w->f,
-                                 .invoke_ns = w->invoke_ns,
-                                 .complete_ns = s->now_ns,
-                                 .node = w->node,
-                                 .client = (uint32_t)w->client,
-                                 .process = w->process,
-                                 .index = index,
-                                 .ref = s->cfg->history ? ref : index,
-                                 .value = c->value,
-                                 .echo_n = w->echo_n,
-                                 .exception = c->exception,
-                                 .exception_text = c->exception_text,
-                             });
+    checkq_push(s->checkq, &(struct check_op){
+                               .type = c->type,
+                               .f = w->f,
+                               .invoke_ns = w->invoke_ns,
+                               .complete_ns = s->now_ns,
+                               .node = w->node,
+                               .client = (uint32_t)w->client,
+                               .process = w->process,
+                               .index = index,
+                               .ref = s->cfg->history ? ref : index,
+                               .value = c->value,
+                               .echo_n = w->echo_n,
+                               .exception = c->exception,
+                               .exception_text = c->exception_text,
+                           });
+    s->progress.count++;
+    s->progress.ok += c->type == OP_OK;
+    s->progress.fail += c->type == OP_FAIL;
+    s->progress.info += c->type == OP_INFO;
     if (c->type == OP_OK)
         n->oks++;
     if (c->type == OP_INFO) {
