@@ -4,7 +4,7 @@
  *
  * The default ("eddy") is a string of fixed-width Crockford base32 fields, then the node id:
  *
- *     TTTTTTTTTT IIIIIIIIIIIII SSSS - node        e.g. "01JDA7QG5E7ZK3M0N8X2B4V6C9000H-n0"
+ *     TTTTTTTTTT IIIIIIIIIIIII SSSS - node        e.g. "01M84W6H7521D2454G81JK10000-n0"
  *     48-bit ms  64-bit random 20-bit sequence
  *
  * T is a logical millisecond clock, max(wall clock, last T): it never goes back, so a clock
