@@ -8,8 +8,9 @@
  * by itself or fails init ends the run at once with exit 255 and its last lines, which is what
  * Maelstrom reports at teardown. One libev loop drives everything; node stdin queues are flushed
  * once per loop iteration from an ev_prepare watcher, so a burst of messages to a node costs one
- * write(2).
- * Depends on: sim, traffic, proc, net, nemesis, check, history, report, clockctl, libev.
+ * write(2). The faults themselves live in faults.c.
+ * Depends on: sim, traffic, faults, proc, net, nemesis, checkq, history, report, clockctl,
+ * libev.
  * Used by: main.
  */
 #include "run.h"
@@ -88,354 +89,6 @@ void sim_maybe_finish(struct sim *s)
         teardown(s);
 }
 
-/* ==== Faults ==== */
-
-static void fault_log(struct sim *s, enum fault_action a, bool applied, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void fault_log(struct sim *s, enum fault_action a, bool applied, const char *fmt, ...)
-{
-    if (s->fault_log_len >= FAULT_LOG_MAX)
-        return;
-    struct fault_record *r = &s->fault_log[s->fault_log_len++];
-    r->time_ns = s->now_ns;
-    r->action = a;
-    r->applied = applied;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
-    va_end(ap);
-    char value[600];
-    size_t n = json_escape(value, r->detail, EDDY_MIN(strlen(r->detail), (size_t)90));
-    if (!applied) {
-        /* Say plainly in the history that nothing was injected. */
-        char tmp[700];
-        int k = snprintf(tmp, sizeof(tmp), "{\"applied\":false,\"detail\":%.*s}", (int)n, value);
-        history_nemesis(&s->hist, s->now_ns, fault_action_name(a), tmp, (size_t)k);
-        return;
-    }
-    history_nemesis(&s->hist, s->now_ns, fault_action_name(a), value, n);
-}
-
-static size_t node_list(const struct sim *s, const uint32_t *nodes, uint32_t count, char *out,
-                        size_t cap)
-{
-    size_t at = 0;
-    out[0] = '\0';
-    for (uint32_t i = 0; i < count && at + 16 < cap; i++) {
-        int k = snprintf(out + at, cap - at, "%s%s", i ? " " : "", s->nodes[nodes[i]].name);
-        if (k < 0)
-            break;
-        at += (size_t)k;
-    }
-    return at;
-}
-
-/* Adds the per-node clock sample that the report draws as lines. */
-static void clock_sample(struct sim *s, struct sim_node *n);
-
-static bool clock_usable(struct sim *s, struct sim_node *n, char *why, size_t cap)
-{
-    if (!n->clock) {
-        snprintf(why, cap, "%s: eddy could not set up clock control (%s)", n->name,
-                 s->clock_lib ? "no control block" : "libeddyclock.so not found");
-        return false;
-    }
-    if (n->down) {
-        snprintf(why, cap, "%s is down", n->name);
-        return false;
-    }
-    if (!n->clock_loaded) {
-        pid_t pid = 0;
-        n->clock_loaded = clockctl_loaded(n->clock, &pid);
-    }
-    if (!n->clock_loaded) {
-        snprintf(why, cap,
-                 "%s did not load libeddyclock.so (a static binary, or a runtime that reads the "
-                 "clock without libc): its clock is untouched",
-                 n->name);
-        return false;
-    }
-    return true;
-}
-
-static void apply_clock(struct sim *s, const struct fault_event *e)
-{
-    int64_t now = clockctl_real_now_ns();
-    for (uint32_t i = 0; i < e->node_count; i++) {
-        struct sim_node *n = &s->nodes[e->nodes[i]];
-        char why[300];
-        if (!clock_usable(s, n, why, sizeof(why))) {
-            fault_log(s, e->action, false, "%s not applied: %s", fault_action_name(e->action), why);
-            continue;
-        }
-        int rc = 0;
-        switch (e->action) {
-        case ACT_CLOCK_BUMP:
-            rc = clockctl_bump(n->clock, now, (int64_t)(e->delta_ms * 1e6));
-            break;
-        case ACT_CLOCK_STROBE:
-            rc = clockctl_strobe(n->clock, now, (int64_t)(e->delta_ms * 1e6),
-                                 (int64_t)(e->period_ms * 1e6));
-            break;
-        case ACT_CLOCK_DRIFT:
-            rc = clockctl_drift(n->clock, now, e->rate);
-            break;
-        case ACT_CLOCK_SET:
-            rc = clockctl_set_offset(n->clock, now, (int64_t)(e->delta_ms * 1e6));
-            break;
-        case ACT_CLOCK_RESET:
-            clockctl_reset(n->clock, now);
-            break;
-        default:
-            ASSERT(!"not a clock action");
-        }
-        if (rc < 0) {
-            fault_log(s, e->action, false, "%s on %s refused: %s", fault_action_name(e->action),
-                      n->name, strerror(-rc));
-            continue;
-        }
-        s->faults_active |= 1u << FAULT_CLOCK;
-        fault_log(s, e->action, true,
-                  "%s %s: delta %.3f ms, period %.3f ms, rate %.3f; offset now %.3f ms",
-                  fault_action_name(e->action), n->name, e->delta_ms, e->period_ms,
-                  e->action == ACT_CLOCK_DRIFT ? e->rate : 1.0,
-                  (double)clockctl_offset_at(n->clock, now) / 1e6);
-        clock_sample(s, n);
-    }
-}
-
-static void spawn_node(struct sim *s, struct sim_node *n);
-
-static void apply_restart(struct sim *s, const struct fault_event *e)
-{
-    bool any = false;
-    for (uint32_t i = 0; i < s->node_count; i++) {
-        struct sim_node *n = &s->nodes[i];
-        if (!n->down || n->proc.running)
-            continue;
-        any = true;
-        int64_t now = clockctl_real_now_ns();
-        char clock_note[160] = "";
-        if (e->restart != RESTART_CLOCK_NOW) {
-            char why[300];
-            bool ok = n->clock != NULL;
-            if (ok) {
-                int64_t target = n->start_fake_ns;
-                if (e->restart == RESTART_CLOCK_BEHIND)
-                    target -= (int64_t)(e->behind_ms * 1e6);
-                ok = clockctl_set_fake(n->clock, now, target > 0 ? target : 0) == 0;
-                snprintf(clock_note, sizeof(clock_note), ", clock %s: starts %.3f s behind now",
-                         restart_clock_name(e->restart),
-                         (double)(now - clockctl_fake_at(n->clock, now)) / 1e9);
-            } else {
-                snprintf(why, sizeof(why), "no clock control for %s", n->name);
-                fault_log(s, ACT_RESTART, false, "restart %s into the past not applied: %s",
-                          n->name, why);
-            }
-        }
-        n->down = false;
-        n->incarnation++;
-        spawn_node(s, n);
-        if (n->proc.running) {
-            traffic_send_init(s, n);
-            /* Then what piled up while it was down, as Maelstrom keeps a dead node's queue. */
-            if (proc_send(&n->proc, buf_peek(&n->down_q), buf_len(&n->down_q)) < 0)
-                n->stdin_drops++;
-            buf_clear(&n->down_q);
-        }
-        fault_log(s, ACT_RESTART, n->proc.running, "restart %s (incarnation %u)%s", n->name,
-                  n->incarnation, clock_note);
-    }
-    if (!any)
-        fault_log(s, e->action, true, "start: no node was down");
-    bool still_down = false;
-    for (uint32_t i = 0; i < s->node_count; i++)
-        still_down |= s->nodes[i].down;
-    if (!still_down)
-        s->faults_active &= ~(1u << FAULT_KILL);
-}
-
-static void apply_event(struct sim *s, const struct fault_event *e)
-{
-    char names[400];
-    node_list(s, e->nodes, e->node_count, names, sizeof(names));
-    switch (e->action) {
-    case ACT_PARTITION: {
-        struct grudge *g = net_grudge(s->net);
-        if (e->node_count > 0 && e->target == TARGET_LIST) {
-            /* A scenario's explicit cut: the listed nodes against the rest, both ways. */
-            uint32_t *rest = xmalloc(s->node_count * sizeof(uint32_t));
-            uint32_t nrest = 0;
-            for (uint32_t i = 0; i < s->node_count; i++) {
-                bool listed = false;
-                for (uint32_t j = 0; j < e->node_count && !listed; j++)
-                    listed = e->nodes[j] == i;
-                if (!listed)
-                    rest[nrest++] = i;
-            }
-            grudge_clear(g);
-            grudge_cut_oneway(g, e->nodes, e->node_count, rest, nrest);
-            if (e->shape != SHAPE_ONE_WAY)
-                grudge_cut_oneway(g, rest, nrest, e->nodes, e->node_count);
-            free(rest);
-        } else {
-            grudge_make(g, e->shape, &s->nemesis_rng);
-        }
-        grudge_describe(g, s->cfg->node_names, s->partition_desc, sizeof(s->partition_desc));
-        s->faults_active |= 1u << FAULT_PARTITION;
-        fault_log(s, e->action, true, "%s: %s", partition_shape_name(e->shape), s->partition_desc);
-        return;
-    }
-    case ACT_HEAL:
-        grudge_clear(net_grudge(s->net));
-        snprintf(s->partition_desc, sizeof(s->partition_desc), "none");
-        s->faults_active &= ~(1u << FAULT_PARTITION);
-        fault_log(s, e->action, true, "network healed");
-        return;
-    case ACT_CLOCK_BUMP:
-    case ACT_CLOCK_STROBE:
-    case ACT_CLOCK_DRIFT:
-    case ACT_CLOCK_SET:
-    case ACT_CLOCK_RESET:
-        apply_clock(s, e);
-        return;
-    case ACT_KILL:
-        for (uint32_t i = 0; i < e->node_count; i++) {
-            struct sim_node *n = &s->nodes[e->nodes[i]];
-            if (n->down) {
-                fault_log(s, e->action, false, "kill %s: already down", n->name);
-                continue;
-            }
-            n->down = true;
-            n->initialised = false;
-            proc_signal(&n->proc, SIGKILL);
-            /* What was queued but not yet written is kept for the next incarnation; what the
-             * process had read died with it. */
-            buf_append(&n->down_q, buf_peek(&n->proc.in_q), buf_len(&n->proc.in_q));
-            buf_clear(&n->proc.in_q);
-            traffic_fail_node_ops(s, n->index, "the node was killed; its reply can never come");
-            s->faults_active |= 1u << FAULT_KILL;
-            fault_log(s, e->action, true, "kill %s (SIGKILL to its process group)", n->name);
-        }
-        return;
-    case ACT_RESTART:
-        apply_restart(s, e);
-        return;
-    case ACT_PAUSE:
-        for (uint32_t i = 0; i < e->node_count; i++) {
-            struct sim_node *n = &s->nodes[e->nodes[i]];
-            if (n->down || n->paused) {
-                fault_log(s, e->action, false, "pause %s: %s", n->name,
-                          n->down ? "down" : "already paused");
-                continue;
-            }
-            n->paused = true;
-            proc_signal(&n->proc, SIGSTOP);
-            s->faults_active |= 1u << FAULT_PAUSE;
-            fault_log(s, e->action, true, "pause %s (SIGSTOP)", n->name);
-        }
-        return;
-    case ACT_RESUME: {
-        bool any = false;
-        for (uint32_t i = 0; i < s->node_count; i++) {
-            struct sim_node *n = &s->nodes[i];
-            if (!n->paused)
-                continue;
-            n->paused = false;
-            any = true;
-            proc_signal(&n->proc, SIGCONT);
-            fault_log(s, e->action, true, "resume %s (SIGCONT)", n->name);
-        }
-        if (!any)
-            fault_log(s, e->action, true, "resume: no node was paused");
-        s->faults_active &= ~(1u << FAULT_PAUSE);
-        return;
-    }
-    case ACT_LOSS:
-    case ACT_LOSS_STOP:
-        net_set_loss(s->net, e->action == ACT_LOSS ? (uint32_t)(e->probability * 1e6) : 0);
-        if (e->action == ACT_LOSS)
-            s->faults_active |= 1u << FAULT_LOSS;
-        else
-            s->faults_active &= ~(1u << FAULT_LOSS);
-        fault_log(s, e->action, true, "inter-node message loss %.1f%%",
-                  e->action == ACT_LOSS ? e->probability * 100 : 0.0);
-        return;
-    case ACT_DUPLICATE:
-    case ACT_DUPLICATE_STOP:
-        net_set_duplicate(s->net,
-                          e->action == ACT_DUPLICATE ? (uint32_t)(e->probability * 1e6) : 0);
-        if (e->action == ACT_DUPLICATE)
-            s->faults_active |= 1u << FAULT_DUPLICATE;
-        else
-            s->faults_active &= ~(1u << FAULT_DUPLICATE);
-        fault_log(s, e->action, true, "inter-node message duplication %.1f%%",
-                  e->action == ACT_DUPLICATE ? e->probability * 100 : 0.0);
-        return;
-    case ACT_COUNT:
-        break;
-    }
-    ASSERT(!"unknown fault action");
-}
-
-static void arm_nemesis(struct sim *s)
-{
-    if (s->plan_next >= s->plan.len || s->stopping)
-        return;
-    double at = s->plan.events[s->plan_next].at_s - (double)s->now_ns / 1e9;
-    ev_timer_set(&s->nemesis_timer, at > 0 ? at : 0, 0);
-    ev_timer_start(s->loop, &s->nemesis_timer);
-}
-
-static void nemesis_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    struct sim *s = container_of(w, struct sim, nemesis_timer);
-    sim_update_now(s);
-    while (s->plan_next < s->plan.len &&
-           s->plan.events[s->plan_next].at_s * 1e9 <= (double)s->now_ns && !s->stopping &&
-           !s->exit_code)
-        apply_event(s, &s->plan.events[s->plan_next++]);
-    arm_nemesis(s);
-}
-
-/* Everything heals at the end of the client phase: partitions, clocks, pauses, loss and
- * duplication; killed nodes are started again. */
-static void heal_all(struct sim *s)
-{
-    if (!s->faults_active)
-        return;
-    static const enum fault_action heals[] = {ACT_HEAL, ACT_RESUME, ACT_LOSS_STOP,
-                                              ACT_DUPLICATE_STOP};
-    for (size_t i = 0; i < ARRAY_LEN(heals); i++) {
-        enum fault_kind k = fault_action_kind(heals[i]);
-        if (s->faults_active & (1u << k))
-            apply_event(s, &(struct fault_event){.action = heals[i]});
-    }
-    if (s->faults_active & (1u << FAULT_CLOCK)) {
-        int64_t now = clockctl_real_now_ns();
-        for (uint32_t i = 0; i < s->node_count; i++) {
-            struct sim_node *n = &s->nodes[i];
-            if (n->clock) {
-                clockctl_reset(n->clock, now);
-                clock_sample(s, n);
-            }
-        }
-        s->faults_active &= ~(1u << FAULT_CLOCK);
-        fault_log(s, ACT_CLOCK_RESET, true, "every clock reset to the real time");
-    }
-    if (s->faults_active & (1u << FAULT_KILL))
-        apply_event(s, &(struct fault_event){.action = ACT_RESTART});
-}
-
-/* ==== Clock samples ==== */
-
-static void clock_sample(struct sim *s, struct sim_node *n)
-{
-    report_clock_sample(s, n->index, s->now_ns,
-                        n->clock ? clockctl_offset_at(n->clock, clockctl_real_now_ns()) : 0);
-}
-
 /* ==== Nodes ==== */
 
 static const char *resolved_bin; /* --bin made absolute, as Maelstrom canonicalises it */
@@ -503,7 +156,7 @@ static const char *const *node_env(struct sim *s, struct sim_node *n, char *buf,
     return env;
 }
 
-static void spawn_node(struct sim *s, struct sim_node *n)
+void sim_spawn_node(struct sim *s, struct sim_node *n)
 {
     const char *argv[NODE_ARGS_MAX + 2];
     argv[0] = resolved_bin;
@@ -545,11 +198,11 @@ void sim_node_initialised(struct sim *s, struct sim_node *n)
         pid_t pid = 0;
         n->clock_loaded = clockctl_loaded(n->clock, &pid);
         if (!n->clock_loaded && s->init_done)
-            fault_log(s, ACT_RESTART, false,
-                      "%s restarted without libeddyclock.so: clock faults cannot reach it",
-                      n->name);
+            faults_log(s, ACT_RESTART, false,
+                       "%s restarted without libeddyclock.so: clock faults cannot reach it",
+                       n->name);
         if (s->init_done)
-            clock_sample(s, n); /* the first samples are taken when the client phase starts */
+            faults_clock_sample(s, n); /* the first samples come when the client phase starts */
     }
     if (s->init_done)
         return;
@@ -575,8 +228,8 @@ void sim_node_initialised(struct sim *s, struct sim_node *n)
     ev_timer_set(&s->limit_timer, s->cfg->time_limit_s, 0);
     ev_timer_start(s->loop, &s->limit_timer);
     for (uint32_t i = 0; i < s->node_count; i++)
-        clock_sample(s, &s->nodes[i]);
-    arm_nemesis(s);
+        faults_clock_sample(s, &s->nodes[i]);
+    faults_arm(s);
     if (s->cfg->rate_max || s->cfg->rate > 0)
         traffic_issue_ops(s);
 }
@@ -634,7 +287,7 @@ static void limit_cb(struct ev_loop *loop, ev_timer *w, int revents)
     struct sim *s = container_of(w, struct sim, limit_timer);
     sim_update_now(s);
     stop_generating(s);
-    heal_all(s);
+    faults_heal_all(s);
     sim_maybe_finish(s);
 }
 
@@ -753,78 +406,6 @@ static int resolve_bin(const char *bin, char *out, size_t cap, char *err, size_t
     return 0;
 }
 
-static void setup_clock(struct sim *s)
-{
-    s->clock_lib = store_find_clock_lib();
-    if (!s->clock_lib) {
-        fprintf(stderr,
-                "eddy: warning: %s not found next to eddy (or in $EDDY_CLOCK_LIB): clock "
-                "faults will be reported as not applied\n",
-                CLOCKCTL_LIB_NAME);
-        return;
-    }
-    const char *tmp = getenv("TMPDIR");
-    snprintf(s->clock_dir, sizeof(s->clock_dir), "%s/eddy-clock-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(s->clock_dir)) {
-        fprintf(stderr, "eddy: warning: cannot create a private directory for clock control: %s\n",
-                strerror(errno));
-        s->clock_dir[0] = '\0';
-        return;
-    }
-    for (uint32_t i = 0; i < s->node_count; i++) {
-        char path[300];
-        snprintf(path, sizeof(path), "%s/%u.clk", s->clock_dir, i);
-        if (clockctl_create(path, &s->nodes[i].clock) < 0)
-            s->nodes[i].clock = NULL;
-    }
-}
-
-static void cleanup_clock(struct sim *s)
-{
-    if (!s->clock_dir[0])
-        return;
-    for (uint32_t i = 0; i < s->node_count; i++) {
-        char path[300];
-        snprintf(path, sizeof(path), "%s/%u.clk", s->clock_dir, i);
-        if (s->nodes[i].clock)
-            clockctl_destroy(s->nodes[i].clock, path);
-        s->nodes[i].clock = NULL;
-    }
-    rmdir(s->clock_dir);
-}
-
-static void build_plan(struct sim *s, const struct nemesis_plan *scenario)
-{
-    const struct config *c = s->cfg;
-    nemesis_plan_init(&s->plan);
-    for (size_t i = 0; scenario && i < scenario->len; i++) {
-        struct fault_event e = scenario->events[i];
-        if (e.node_count) {
-            e.nodes = xmalloc(e.node_count * sizeof(uint32_t));
-            memcpy(e.nodes, scenario->events[i].nodes, e.node_count * sizeof(uint32_t));
-        } else {
-            e.nodes = NULL;
-        }
-        e.target_names = NULL; /* resolved already; the scenario keeps its own copy */
-        nemesis_plan_add(&s->plan, &e);
-    }
-    struct nemesis_opts o = {
-        .node_count = s->node_count,
-        .time_limit_s = c->time_limit_s,
-        .interval_s = c->nemesis_interval_s,
-        .kinds = c->nemesis,
-        .shapes = c->partition_shapes ? c->partition_shapes : SHAPES_MAELSTROM,
-        .restart_modes = c->restart_modes ? c->restart_modes : 1u << RESTART_CLOCK_NOW,
-        .seed = c->seed,
-        .weighted_interval_s = c->weighted_interval_s,
-        .weighted_from_s = c->weighted_from_s,
-        .weighted_until_s = c->weighted_until_s,
-    };
-    memcpy(o.weights, c->weights, sizeof(o.weights));
-    nemesis_plan_random(&s->plan, &o);
-}
-
 static uint64_t random_seed(void)
 {
     uint64_t seed = 0;
@@ -841,7 +422,7 @@ static void sim_free(struct sim *s)
         buf_fini(&s->nodes[i].down_q);
         free(s->nodes[i].name_json);
     }
-    cleanup_clock(s);
+    faults_cleanup_clock(s);
     free(s->nodes);
     free(s->node_map);
     free(s->clients);
@@ -929,14 +510,14 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     s->free_count = s->worker_count;
 
     /* The fault plan: the scenario's timeline plus the random schedules. */
-    build_plan(s, scenario_events);
+    faults_build_plan(s, scenario_events);
     for (size_t i = 0; i < s->plan.len; i++) {
         enum fault_action a = s->plan.events[i].action;
         s->clock_needed |= fault_action_kind(a) == FAULT_CLOCK ||
                            (a == ACT_RESTART && s->plan.events[i].restart != RESTART_CLOCK_NOW);
     }
     if (s->clock_needed)
-        setup_clock(s);
+        faults_setup_clock(s);
 
     if (history_open(&s->hist, cfg->history ? store_path(s, "history.jsonl") : NULL) < 0) {
         fprintf(stderr, "eddy: cannot write %s: %s\n", store_path(s, "history.jsonl"),
@@ -951,7 +532,7 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     ev_init(&s->op_timer, op_cb);
     ev_init(&s->timeout_timer, timeout_cb);
     ev_init(&s->net_timer, net_cb);
-    ev_init(&s->nemesis_timer, nemesis_cb);
+    ev_init(&s->nemesis_timer, faults_nemesis_cb);
     ev_init(&s->limit_timer, limit_cb);
     ev_init(&s->teardown_timer, teardown_cb);
     ev_timer_init(&s->init_timer, init_cb, 0.05, 0.05);
@@ -967,7 +548,7 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     }
 
     for (uint32_t i = 0; i < s->node_count && !s->exit_code; i++)
-        spawn_node(s, &s->nodes[i]);
+        sim_spawn_node(s, &s->nodes[i]);
     for (uint32_t i = 0; i < s->node_count && !s->exit_code; i++)
         traffic_send_init(s, &s->nodes[i]);
 

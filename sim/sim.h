@@ -240,7 +240,19 @@ void traffic_fail_node_ops(struct sim *s, uint32_t node, const char *why);
 /* report.c */
 void report_clock_sample(struct sim *s, uint32_t node, int64_t t_ns, int64_t offset_ns);
 
+/* faults.c */
+void faults_log(struct sim *s, enum fault_action a, bool applied, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void faults_clock_sample(struct sim *s, struct sim_node *n);
+void faults_arm(struct sim *s);
+void faults_nemesis_cb(struct ev_loop *loop, ev_timer *w, int revents);
+void faults_heal_all(struct sim *s);
+void faults_build_plan(struct sim *s, const struct nemesis_plan *scenario);
+void faults_setup_clock(struct sim *s);
+void faults_cleanup_clock(struct sim *s);
+
 /* run.c */
+void sim_spawn_node(struct sim *s, struct sim_node *n);
 int64_t sim_clock_ns(struct sim *s);
 void sim_update_now(struct sim *s);
 void sim_crash(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
