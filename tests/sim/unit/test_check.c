@@ -241,7 +241,7 @@ Test(check, ids_are_equal_exactly_as_maelstrom_compares_them)
                   uniques[i][0], uniques[i][1]);
 }
 
-Test(check, dup_ops_are_bounded_and_counts_stay_exact, .timeout = 60)
+Test(check, dup_ops_are_bounded_and_counts_stay_exact, .timeout = 120)
 {
     const uint64_t n = CHECK_DUP_OPS_MAX + 5;
     check_init(&chk, WORKLOAD_UNIQUE_IDS, 10);

@@ -180,7 +180,7 @@ Test(history, type_and_f_names)
     cr_expect_str_eq(op_f_name(F_GENERATE), "generate");
 }
 
-Test(history, offsets_point_at_each_line_across_many_blocks, .timeout = 60)
+Test(history, offsets_point_at_each_line_across_many_blocks, .timeout = 120)
 {
     enum { LINES = 40000 };
     static uint64_t at[LINES];

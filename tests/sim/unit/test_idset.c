@@ -229,7 +229,7 @@ static struct json_val plain_string(const char *text, size_t len)
     return (struct json_val){.p = text, .len = len, .type = JSON_STRING, .flags = 0};
 }
 
-Test(idset, a_million_ids_find_every_duplicate_in_under_64_bytes_each, .timeout = 60)
+Test(idset, a_million_ids_find_every_duplicate_in_under_64_bytes_each, .timeout = 120)
 {
     struct idset *s = idset_new();
     char text[64];

@@ -391,7 +391,7 @@ Test(net, links_draw_independently_of_each_other)
 
 /* ==== Limits ==== */
 
-Test(net, a_full_queue_counts_the_overflow_and_frees_the_line, .timeout = 60)
+Test(net, a_full_queue_counts_the_overflow_and_frees_the_line, .timeout = 120)
 {
     struct net *n = net_make(2, 1000, LATENCY_CONSTANT, 1);
     for (uint32_t i = 0; i < NET_QUEUE_MAX; i++) {
