@@ -16,6 +16,9 @@ import sys
 import tempfile
 
 args = sys.argv[1:]
+if "-h" in args or "--help" in args:
+    print(__doc__.strip())
+    sys.exit(0)
 BUILD = args.pop(0) if args and not args[0].startswith("--") else "build"
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
