@@ -5,8 +5,8 @@
  * duplicate nor invent one: no hashing shortcut decides equality, a hash only chooses where to
  * look. Entries live in an append-only arena of large chunks (length, encoding, a 40-bit
  * reference the caller chooses, e.g. where the op is in the history); the table holds one 64-bit
- * slot per entry (40-bit arena offset + 24 hash bits that spare most memcmps) and doubles at
- * three-quarters full, moving a few entries per insertion so that none waits for the rest.
+ * slot per entry (40-bit arena offset + 24 hash bits that spare most memcmps) and grows by half
+ * at three-quarters full, moving a few entries per insertion so that none waits for the rest.
  * Depends on: canon, json, alloc. Used by: check.
  */
 #ifndef EDDY_SIM_IDSET_H

@@ -48,9 +48,8 @@ int main(int argc, char **argv)
         }
     }
     double took = now() - start;
-    printf("ids=%zu bytes_per_id=%.1f worst_bytes_per_id=%.1f inserts_per_s=%.0f\n",
-           idset_count(s), (double)idset_bytes(s) / (double)idset_count(s), worst,
-           (double)count / took);
+    printf("ids=%zu bytes_per_id=%.1f worst_bytes_per_id=%.1f inserts_per_s=%.0f\n", idset_count(s),
+           (double)idset_bytes(s) / (double)idset_count(s), worst, (double)count / took);
     idset_free(s);
     return 0;
 }
