@@ -399,15 +399,17 @@ static void add_duplicates(cJSON *w, struct sim *s, struct buf *summary)
                 strerror(errno), DUPS_IN_RESULTS);
     cJSON *list = cJSON_CreateArray();
     cJSON_AddItemToObject(w, "duplicates", list);
-    size_t listed = 0, m = 0;
-    for (size_t i = 0; i < c->dup_ops_len;) {
-        size_t j = i;
-        while (j < c->dup_ops_len && c->dup_ops[j].entry == c->dup_ops[i].entry)
-            j++;
-        while (m < c->dups_len && top[m]->entry < c->dup_ops[i].entry)
-            m++;
-        ASSERT(m < c->dups_len && top[m]->entry == c->dup_ops[i].entry);
+    /* Every duplicated ID is listed, in the order it was first returned, even one whose ops
+     * all fell past the checker's bound on kept ops (CHECK_DUP_OPS_MAX): then "ops" is short
+     * of "count" and duplicate-ops-not-kept says by how much in all. */
+    size_t listed = 0, i = 0;
+    for (size_t m = 0; m < c->dups_len; m++) {
         const struct dup_id *id = top[m];
+        while (i < c->dup_ops_len && c->dup_ops[i].entry < id->entry)
+            i++;
+        size_t j = i;
+        while (j < c->dup_ops_len && c->dup_ops[j].entry == id->entry)
+            j++;
         cJSON *d = cJSON_CreateObject();
         cJSON_AddItemToObject(d, "id", raw(id->text));
         add_num(d, "count", (double)id->count);
@@ -435,6 +437,7 @@ static void add_duplicates(cJSON *w, struct sim *s, struct buf *summary)
         listed++;
         i = j;
     }
+    ASSERT(i == c->dup_ops_len);
     if (listed > 10)
         buf_printf(summary, "  ... and %zu more duplicated IDs (duplicates.jsonl)\n", listed - 10);
     if (c->dup_ops_dropped)
