@@ -42,6 +42,7 @@ struct cell {
     double duplicated;
     double acknowledged;
     double faults;
+    double not_applied; /* faults the run could not inject (e.g. a clock in a static binary) */
     char run_dir[1024];
 };
 
@@ -181,11 +182,13 @@ static void run_cell(const char *self, const char *scenario, const struct row *r
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(res, "workload");
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(w, "duplicated-count");
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(w, "acknowledged-count");
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(res, "faults"), "applied-count");
+    const cJSON *fl = cJSON_GetObjectItemCaseSensitive(res, "faults");
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(fl, "applied-count");
+    const cJSON *na = cJSON_GetObjectItemCaseSensitive(fl, "not-applied-count");
     out->duplicated = cJSON_IsNumber(d) ? d->valuedouble : -1;
     out->acknowledged = cJSON_IsNumber(a) ? a->valuedouble : -1;
     out->faults = cJSON_IsNumber(f) ? f->valuedouble : 0;
+    out->not_applied = cJSON_IsNumber(na) ? na->valuedouble : 0;
     cJSON_Delete(res);
 }
 
@@ -294,10 +297,13 @@ int matrix_main(int argc, char **argv)
         printf("| `%s` |", rows[r].label);
         for (int c = 0; c < ns; c++) {
             const struct cell *x = &cells[r * ns + c];
+            printf(" %s", x->verdict);
             if (x->duplicated > 0)
-                printf(" %s (%.0f dup of %.0f) |", x->verdict, x->duplicated, x->acknowledged);
-            else
-                printf(" %s |", x->verdict);
+                printf(" (%.0f dup of %.0f)", x->duplicated, x->acknowledged);
+            /* A verdict reached without some of the scenario's faults says so in its cell. */
+            if (x->not_applied > 0)
+                printf(" [%.0f faults not applied]", x->not_applied);
+            printf(" |");
         }
         printf("\n");
     }
@@ -323,15 +329,16 @@ int matrix_main(int argc, char **argv)
     FILE *csv = rc ? NULL : fopen(path, "w");
     cJSON *json = cJSON_CreateArray();
     if (csv)
-        fprintf(csv, "node,scenario,verdict,exit,acknowledged,duplicated,faults_applied,run\n");
+        fprintf(csv, "node,scenario,verdict,exit,acknowledged,duplicated,faults_applied,"
+                     "faults_not_applied,run\n");
     bool all_as_expected = true;
     for (int r = 0; r < nr; r++) {
         for (int c = 0; c < ns; c++) {
             const struct cell *x = &cells[r * ns + c];
             if (csv)
-                fprintf(csv, "\"%s\",%s,%s,%d,%.0f,%.0f,%.0f,%s\n", rows[r].label,
+                fprintf(csv, "\"%s\",%s,%s,%d,%.0f,%.0f,%.0f,%.0f,%s\n", rows[r].label,
                         base_name(scenarios[c]), x->verdict, x->code, x->acknowledged,
-                        x->duplicated, x->faults, x->run_dir);
+                        x->duplicated, x->faults, x->not_applied, x->run_dir);
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "node", rows[r].label);
             cJSON_AddStringToObject(o, "scenario", scenarios[c]);
@@ -340,6 +347,7 @@ int matrix_main(int argc, char **argv)
             cJSON_AddNumberToObject(o, "acknowledged", x->acknowledged);
             cJSON_AddNumberToObject(o, "duplicated", x->duplicated);
             cJSON_AddNumberToObject(o, "faults-applied", x->faults);
+            cJSON_AddNumberToObject(o, "faults-not-applied", x->not_applied);
             cJSON_AddStringToObject(o, "run", x->run_dir);
             cJSON_AddItemToArray(json, o);
             if (x->code >= 254)

@@ -43,6 +43,7 @@ node = os.path.join(BUILD, "bin", "eddy-node")
 caught = {(s, c): [] for s in STRATEGIES for c in SCENARIOS}
 missed = {(s, c): [] for s in STRATEGIES for c in SCENARIOS}
 broke = []
+unfaulted = []  # runs in which some of the scenario's faults could not be injected
 
 with tempfile.TemporaryDirectory(prefix="eddy-sweep-") as store:
     for seed in range(FIRST, FIRST + SEEDS):
@@ -61,6 +62,9 @@ with tempfile.TemporaryDirectory(prefix="eddy-sweep-") as store:
         os.rename(os.path.join(mdir, latest), os.path.join(mdir, f"done-{seed}"))
         for cell in cells:
             key = (cell["node"], cell["scenario"])
+            if cell.get("faults-not-applied", 0) > 0:
+                unfaulted.append((seed, cell["node"], os.path.basename(cell["scenario"]),
+                                  int(cell["faults-not-applied"])))
             if cell["verdict"] == "INVALID":
                 caught[key].append(seed)
             elif cell["verdict"] == "valid":
@@ -91,3 +95,6 @@ for s in STRATEGIES:
 if broke:
     print()
     print("Runs that did not end in a verdict:", broke)
+if unfaulted:
+    print()
+    print("Runs with faults that could not be applied (seed, node, scenario, count):", unfaulted)

@@ -259,5 +259,28 @@ def test_matrix_table():
         check(os.path.exists(os.path.join(mdir, runs[0], "matrix.csv")), "matrix.csv")
 
 
+
+def test_matrix_says_which_faults_were_not_applied():
+    """A static binary cannot get clock faults: its cell says so rather than passing quietly."""
+    static = os.path.join(eddytest.BUILD, "tests", "eddy-node-static")
+    with tempfile.TemporaryDirectory() as store:
+        p = subprocess.run([eddy_bin(), "matrix", "--store", store, "--seed", "2",
+                            "--time-limit", "2", "--scenario", scenario("clock-skew.json"),
+                            "--node", f"eddy={node_bin()}", "--node", f"static={static}"],
+                           capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0, f"first row as expected: {p.stdout} {p.stderr}")
+        rows = [l for l in p.stdout.splitlines() if l.startswith("| `")]
+        check(len(rows) == 2 and "not applied" not in rows[0], f"eddy-node gets them all: {rows}")
+        check(re.search(r"\[\d+ faults not applied\]", rows[1]), f"the static row says so: {rows}")
+        mdir = os.path.join(store, "matrix")
+        run = os.listdir(mdir)[0]
+        with open(os.path.join(mdir, run, "matrix.json")) as f:
+            cells = json.load(f)
+        check(cells[0]["faults-not-applied"] == 0 and cells[1]["faults-not-applied"] > 0,
+              f"matrix.json: {cells}")
+        with open(os.path.join(mdir, run, "matrix.csv")) as f:
+            head = f.readline().strip().split(",")
+        check("faults_not_applied" in head, f"matrix.csv header: {head}")
+
 if __name__ == "__main__":
     main(globals())
