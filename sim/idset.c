@@ -82,7 +82,7 @@ static uint64_t hash_bytes(uint8_t tag, const uint8_t *p, size_t n)
 
 /* Large, zeroed, lazily touched memory straight from mmap, returned to the system whole.
  * Transparent huge pages were tried for the randomly probed table and dropped: the kernel
- * zeroes each 2 MiB page on first touch, which turned every doubling into a stall of up to
+ * zeroes each 2 MiB page on first touch, which turned every growth into a stall of up to
  * half a second, for no measurable gain in throughput. */
 static void *big_alloc(size_t bytes)
 {
@@ -231,28 +231,41 @@ static void grow_start(struct idset *s)
     s->mig_end_at = s->used;
 }
 
+/* Moves up to `steps` entries, MIGRATE_STEP at a time: all of a batch's hashes first, with a
+ * prefetch of each one's slot in the new table, then the placing, so that the batch's cache
+ * misses overlap instead of following one another. */
 static void migrate(struct idset *s, size_t steps)
 {
-    while (s->old && steps--) {
-        if (s->mig_chunk > s->mig_end_chunk ||
-            (s->mig_chunk == s->mig_end_chunk && s->mig_at >= s->mig_end_at) || s->nchunks == 0) {
+    uint64_t hs[MIGRATE_STEP], offs[MIGRATE_STEP];
+    while (s->old && steps) {
+        size_t n = 0;
+        while (n < MIGRATE_STEP && steps) {
+            if (s->mig_chunk > s->mig_end_chunk ||
+                (s->mig_chunk == s->mig_end_chunk && s->mig_at >= s->mig_end_at) || s->nchunks == 0)
+                break;
+            size_t used = s->mig_chunk + 1 == s->nchunks ? s->used : s->chunk_used[s->mig_chunk];
+            if (s->mig_at >= used) {
+                s->mig_chunk++;
+                s->mig_at = 0;
+                continue;
+            }
+            const uint8_t *p = s->chunks[s->mig_chunk] + s->mig_at;
+            uint64_t len;
+            size_t lk = canon_get_varint(p, 10, &len);
+            ASSERT(lk > 0);
+            hs[n] = hash_bytes(p[lk], p + lk + 1, len - 1);
+            offs[n] = ((uint64_t)s->mig_chunk << CHUNK_BITS) | s->mig_at;
+            __builtin_prefetch(&s->table[home(hs[n], s->cap)], 1);
+            n++;
+            steps--;
+            s->mig_at += lk + len + REF_BYTES;
+        }
+        for (size_t k = 0; k < n; k++)
+            place(s->table, s->cap, hs[k], offs[k]);
+        if (n < MIGRATE_STEP && steps) { /* the arena's end as of the growth: done */
             big_free(s->old, s->old_cap * sizeof(uint64_t));
             s->old = NULL;
-            return;
         }
-        size_t used = s->mig_chunk + 1 == s->nchunks ? s->used : s->chunk_used[s->mig_chunk];
-        if (s->mig_at >= used) {
-            s->mig_chunk++;
-            s->mig_at = 0;
-            continue;
-        }
-        const uint8_t *p = s->chunks[s->mig_chunk] + s->mig_at;
-        uint64_t len;
-        size_t lk = canon_get_varint(p, 10, &len);
-        ASSERT(lk > 0);
-        uint64_t h = hash_bytes(p[lk], p + lk + 1, len - 1);
-        place(s->table, s->cap, h, ((uint64_t)s->mig_chunk << CHUNK_BITS) | s->mig_at);
-        s->mig_at += lk + len + REF_BYTES;
     }
 }
 
@@ -308,8 +321,10 @@ int idset_add(struct idset *s, const struct json_val *v, uint64_t ref, uint64_t 
     }
     if (n + 1 > IDSET_VALUE_MAX)
         return -E2BIG;
-    migrate(s, MIGRATE_STEP);
+    /* The value's slot is fetched from memory while the migration step runs. */
     uint64_t h = hash_bytes(tag, body, n);
+    __builtin_prefetch(&s->table[home(h, s->cap)]);
+    migrate(s, MIGRATE_STEP);
     bool found;
     size_t i = probe(s, s->table, s->cap, h, tag, body, n, &found);
     const uint64_t *where = s->table;

@@ -131,7 +131,7 @@ def main():
     f = dict(kv.split("=") for kv in out.split())
     rows.append(("6. checker memory at 10,000,000 IDs (exact set of eddy-node IDs)",
                  f"{float(f['bytes_per_id']):.1f} bytes/ID",
-                 f"{float(f['worst_bytes_per_id']):.1f} at worst while the table doubles; "
+                 f"{float(f['worst_bytes_per_id']):.1f} at worst, while the table grows; "
                  f"{float(f['inserts_per_s']):,.0f} inserts/s"))
     no_hist = [eddy_run(base + ["--no-history"], store) for _ in range(RUNS)]
     ops_nh = med([r["stats"]["ok-count"] / float(secs) for r in no_hist])
