@@ -302,7 +302,8 @@ int matrix_main(int argc, char **argv)
                 printf(" (%.0f dup of %.0f)", x->duplicated, x->acknowledged);
             /* A verdict reached without some of the scenario's faults says so in its cell. */
             if (x->not_applied > 0)
-                printf(" [%.0f faults not applied]", x->not_applied);
+                printf(" [%.0f fault%s not applied]", x->not_applied,
+                       x->not_applied == 1 ? "" : "s");
             printf(" |");
         }
         printf("\n");
