@@ -1,5 +1,5 @@
 /*
- * faults.c: the nemesis of a run: planning, applying each fault as its time comes, healing.
+ * faults.c: the nemesis of a run: applying each fault as its time comes, healing.
  *
  * The plan (nemesis.c) decides what happens when; this file does it to real processes and
  * clocks and records what it did, one fault_record per event and node, with `applied` false
@@ -405,35 +405,4 @@ void faults_cleanup_clock(struct sim *s)
         s->nodes[i].clock = NULL;
     }
     rmdir(s->clock_dir);
-}
-
-void faults_build_plan(struct sim *s, const struct nemesis_plan *scenario)
-{
-    const struct config *c = s->cfg;
-    nemesis_plan_init(&s->plan);
-    for (size_t i = 0; scenario && i < scenario->len; i++) {
-        struct fault_event e = scenario->events[i];
-        if (e.node_count) {
-            e.nodes = xmalloc(e.node_count * sizeof(uint32_t));
-            memcpy(e.nodes, scenario->events[i].nodes, e.node_count * sizeof(uint32_t));
-        } else {
-            e.nodes = NULL;
-        }
-        e.target_names = NULL; /* resolved already; the scenario keeps its own copy */
-        nemesis_plan_add(&s->plan, &e);
-    }
-    struct nemesis_opts o = {
-        .node_count = s->node_count,
-        .time_limit_s = c->time_limit_s,
-        .interval_s = c->nemesis_interval_s,
-        .kinds = c->nemesis,
-        .shapes = c->partition_shapes ? c->partition_shapes : SHAPES_MAELSTROM,
-        .restart_modes = c->restart_modes ? c->restart_modes : 1u << RESTART_CLOCK_NOW,
-        .seed = c->seed,
-        .weighted_interval_s = c->weighted_interval_s,
-        .weighted_from_s = c->weighted_from_s,
-        .weighted_until_s = c->weighted_until_s,
-    };
-    memcpy(o.weights, c->weights, sizeof(o.weights));
-    nemesis_plan_random(&s->plan, &o);
 }

@@ -5,7 +5,7 @@
  * fault kind does not change when the others happen. Targets are resolved here, at planning
  * time, except for "start" (restart) and "resume", which always act on whatever is down or
  * paused when they fire.
- * Depends on: grudge, prng, alloc. Used by: run, scenario.
+ * Depends on: grudge, prng, config, alloc. Used by: run, scenario.
  */
 #include "nemesis.h"
 #include "eddy/alloc.h"
@@ -359,4 +359,34 @@ void nemesis_plan_random(struct nemesis_plan *p, const struct nemesis_opts *o)
     /* Ties keep insertion order (scenario events before random ones at the same time). */
     if (p->len > 1)
         qsort(p->events, p->len, sizeof(*p->events), event_cmp);
+}
+
+void nemesis_plan_build(struct nemesis_plan *p, const struct nemesis_plan *scenario,
+                        const struct config *c, uint32_t node_count)
+{
+    nemesis_plan_init(p);
+    for (size_t i = 0; scenario && i < scenario->len; i++) {
+        struct fault_event e = scenario->events[i];
+        e.nodes = NULL;
+        if (e.node_count) {
+            e.nodes = xmalloc(e.node_count * sizeof(uint32_t));
+            memcpy(e.nodes, scenario->events[i].nodes, e.node_count * sizeof(uint32_t));
+        }
+        e.target_names = NULL; /* resolved already; the scenario keeps its own copy */
+        nemesis_plan_add(p, &e);
+    }
+    struct nemesis_opts o = {
+        .node_count = node_count,
+        .time_limit_s = c->time_limit_s,
+        .interval_s = c->nemesis_interval_s,
+        .kinds = c->nemesis,
+        .shapes = c->partition_shapes ? c->partition_shapes : SHAPES_MAELSTROM,
+        .restart_modes = c->restart_modes ? c->restart_modes : 1u << RESTART_CLOCK_NOW,
+        .seed = c->seed,
+        .weighted_interval_s = c->weighted_interval_s,
+        .weighted_from_s = c->weighted_from_s,
+        .weighted_until_s = c->weighted_until_s,
+    };
+    memcpy(o.weights, c->weights, sizeof(o.weights));
+    nemesis_plan_random(p, &o);
 }

@@ -125,6 +125,11 @@ bool nemesis_plan_add(struct nemesis_plan *p, const struct fault_event *e);
  * scenario's events at equal times keep their order). */
 void nemesis_plan_random(struct nemesis_plan *p, const struct nemesis_opts *o);
 
+/* A run's whole plan into p (initialised here): copies of `scenario`'s events (NULL: none),
+ * then the random schedules that config c asks for, sorted by time. */
+void nemesis_plan_build(struct nemesis_plan *p, const struct nemesis_plan *scenario,
+                        const struct config *c, uint32_t node_count);
+
 /* Resolves a target spec to node indices with r. Returns the count written into out (which holds
  * node_count entries). */
 uint32_t nemesis_pick_targets(enum target_spec spec, uint32_t node_count, struct prng *r,

@@ -510,7 +510,7 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     s->free_count = s->worker_count;
 
     /* The fault plan: the scenario's timeline plus the random schedules. */
-    faults_build_plan(s, scenario_events);
+    nemesis_plan_build(&s->plan, scenario_events, s->cfg, s->node_count);
     for (size_t i = 0; i < s->plan.len; i++) {
         enum fault_action a = s->plan.events[i].action;
         s->clock_needed |= fault_action_kind(a) == FAULT_CLOCK ||

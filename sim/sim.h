@@ -247,7 +247,6 @@ void faults_clock_sample(struct sim *s, struct sim_node *n);
 void faults_arm(struct sim *s);
 void faults_nemesis_cb(struct ev_loop *loop, ev_timer *w, int revents);
 void faults_heal_all(struct sim *s);
-void faults_build_plan(struct sim *s, const struct nemesis_plan *scenario);
 void faults_setup_clock(struct sim *s);
 void faults_cleanup_clock(struct sim *s);
 

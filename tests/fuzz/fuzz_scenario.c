@@ -74,40 +74,14 @@ static double plan_size(const struct config *c)
     return n;
 }
 
-/* Plans the run's faults as run.c's build_plan does: the scenario's events, then the random
- * schedules, sorted by time. */
+/* Plans the run's faults with the run's own nemesis_plan_build(), then checks the plan. */
 static void check_plan(const struct config *c)
 {
     if (!(plan_size(c) <= PLAN_EVENTS_MAX))
         return;
     const struct nemesis_plan *scenario = scenario_events();
     struct nemesis_plan p;
-    nemesis_plan_init(&p);
-    for (size_t i = 0; i < scenario->len; i++) {
-        struct fault_event e = scenario->events[i];
-        e.nodes = NULL;
-        if (e.node_count) {
-            e.nodes = malloc(e.node_count * sizeof(uint32_t));
-            FUZZ_CHECK(e.nodes, "out of memory");
-            memcpy(e.nodes, scenario->events[i].nodes, e.node_count * sizeof(uint32_t));
-        }
-        e.target_names = NULL;
-        nemesis_plan_add(&p, &e);
-    }
-    struct nemesis_opts o = {
-        .node_count = c->node_count,
-        .time_limit_s = c->time_limit_s,
-        .interval_s = c->nemesis_interval_s,
-        .kinds = c->nemesis,
-        .shapes = c->partition_shapes ? c->partition_shapes : SHAPES_MAELSTROM,
-        .restart_modes = c->restart_modes ? c->restart_modes : 1u << RESTART_CLOCK_NOW,
-        .seed = c->seed,
-        .weighted_interval_s = c->weighted_interval_s,
-        .weighted_from_s = c->weighted_from_s,
-        .weighted_until_s = c->weighted_until_s,
-    };
-    memcpy(o.weights, c->weights, sizeof(o.weights));
-    nemesis_plan_random(&p, &o);
+    nemesis_plan_build(&p, scenario, c, c->node_count);
     for (size_t i = 0; i + 1 < p.len; i++)
         FUZZ_CHECK(p.events[i].at_s <= p.events[i + 1].at_s, "plan not sorted at %zu", i);
     for (size_t i = 0; i < p.len; i++)
