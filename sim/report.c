@@ -403,6 +403,7 @@ static void add_duplicates(cJSON *w, struct sim *s, struct buf *summary)
      * all fell past the checker's bound on kept ops (CHECK_DUP_OPS_MAX): then "ops" is short
      * of "count" and duplicate-ops-not-kept says by how much in all. */
     size_t listed = 0, i = 0;
+    int write_err = 0;
     for (size_t m = 0; m < c->dups_len; m++) {
         const struct dup_id *id = top[m];
         while (i < c->dup_ops_len && c->dup_ops[i].entry < id->entry)
@@ -427,7 +428,8 @@ static void add_duplicates(cJSON *w, struct sim *s, struct buf *summary)
         }
         if (all) {
             char *line = cJSON_PrintUnformatted(d);
-            fprintf(all, "%s\n", line);
+            if (fprintf(all, "%s\n", line) < 0 && !write_err)
+                write_err = errno;
             cJSON_free(line);
         }
         if (listed < DUPS_IN_RESULTS)
@@ -442,8 +444,11 @@ static void add_duplicates(cJSON *w, struct sim *s, struct buf *summary)
         buf_printf(summary, "  ... and %zu more duplicated IDs (duplicates.jsonl)\n", listed - 10);
     if (c->dup_ops_dropped)
         add_num(w, "duplicate-ops-not-kept", (double)c->dup_ops_dropped);
-    if (all && fclose(all) != 0)
-        fprintf(stderr, "eddy: writing duplicates.jsonl failed: %s\n", strerror(errno));
+    /* fclose() alone can succeed after an earlier buffered write failed: the first error counts. */
+    if (all && fclose(all) != 0 && !write_err)
+        write_err = errno;
+    if (write_err)
+        fprintf(stderr, "eddy: writing duplicates.jsonl failed: %s\n", strerror(write_err));
     if (fd >= 0)
         close(fd);
     free(top);

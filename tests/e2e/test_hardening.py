@@ -253,5 +253,24 @@ def test_full_disk_keeps_the_results():
         check("History: incomplete" in p.stdout, "the summary says so")
 
 
+
+def test_full_disk_during_duplicates_keeps_the_verdict():
+    """duplicates.jsonl hitting the same 1 MiB limit: one message, and results.json still holds
+    the exact count and the first 1,000 duplicates."""
+    with tempfile.TemporaryDirectory() as store:
+        p = subprocess.run([eddy_bin(), "test", "--store", store, "--no-progress", "-w",
+                            "unique-ids", "--bin", node_bin(), "--node-count", "2",
+                            "--time-limit", "1", "--rate", "max", "--concurrency", "20n", "--no-history",
+                            "--", "--ids", "counter"],
+                           capture_output=True, text=True, timeout=60, preexec_fn=limit_file_size)
+        check(p.returncode == 1, f"the run is invalid: {p.returncode} {p.stdout} {p.stderr}")
+        msgs = [l for l in p.stderr.splitlines() if "duplicates.jsonl" in l]
+        check(len(msgs) == 1 and "File too large" in msgs[0], f"one clear message: {msgs}")
+        with open(os.path.join(store, "latest", "results.json")) as f:
+            w = json.load(f)["workload"]
+        check(w["duplicated-count"] > 5000, f"load was real: {w['duplicated-count']}")
+        check(len(w["duplicates"]) == 1000, "results.json keeps the first 1,000")
+        check("Analysis invalid!" in p.stdout, "the verdict is printed")
+
 if __name__ == "__main__":
     main(globals())
