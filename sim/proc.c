@@ -100,13 +100,27 @@ unsigned proc_kill_orphans(void)
 
 /* ==== Dirty list ==== */
 
+/* Processes with queued stdin bytes. A process is on the list exactly while p->dirty is set:
+ * only proc_flush_dirty() takes it off and clears the flag. proc_flush() may run for a listed
+ * process too (its writability watcher fires before the loop's prepare phase), so it must not
+ * touch the flag: clearing it there would let mark_dirty() link the process a second time and
+ * close the list into a cycle that proc_flush_dirty() would walk for ever. */
 static struct proc *dirty_head;
 
-struct proc *proc_take_dirty(void)
+unsigned proc_flush_dirty(void)
 {
-    struct proc *d = dirty_head;
+    unsigned n = 0;
+    struct proc *p = dirty_head;
     dirty_head = NULL;
-    return d;
+    while (p) {
+        struct proc *next = p->next_dirty;
+        p->next_dirty = NULL;
+        p->dirty = false;
+        proc_flush(p);
+        n++;
+        p = next;
+    }
+    return n;
 }
 
 /* ==== Rings of recent lines ==== */
@@ -374,7 +388,6 @@ void proc_commit(struct proc *p, size_t n)
 
 void proc_flush(struct proc *p)
 {
-    p->dirty = false;
     while (buf_len(&p->in_q) > 0 && p->in_fd >= 0) {
         ssize_t n = write(p->in_fd, buf_peek(&p->in_q), buf_len(&p->in_q));
         if (n > 0) {

@@ -65,7 +65,7 @@ struct proc {
     struct buf in_q; /* bytes waiting for the node's stdin */
     struct line_reader out_lr;
     struct line_reader err_lr;
-    bool dirty;        /* in_q has bytes not yet offered to write(2) */
+    bool dirty;        /* on the dirty list: in_q got bytes since the last flush */
     bool stdin_closed; /* the node closed its stdin (EPIPE) */
     bool stdout_eof;
     bool paused; /* SIGSTOPped */
@@ -107,11 +107,14 @@ int proc_send(struct proc *p, const char *data, size_t len);
 char *proc_reserve(struct proc *p, size_t n);
 void proc_commit(struct proc *p, size_t n);
 
-/* Writes what is queued (call once per loop iteration for every dirty process). */
+/* Writes what is queued for one process, as far as its pipe takes it; the rest waits for the
+ * pipe's writability watcher. */
 void proc_flush(struct proc *p);
 
-/* Pops the list of processes that have queued bytes since the last call. */
-struct proc *proc_take_dirty(void);
+/* Flushes every process that has queued bytes since the last call, and empties that list (once
+ * per loop iteration, so that a burst of messages costs one write(2)). Returns how many were
+ * flushed. */
+unsigned proc_flush_dirty(void);
 
 /* Sends a signal to the node's whole process group (its children included). */
 void proc_signal(struct proc *p, int sig);

@@ -238,12 +238,7 @@ void sim_node_initialised(struct sim *s, struct sim_node *n)
 
 static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-    struct proc *p = proc_take_dirty();
-    while (p) {
-        struct proc *next = p->next_dirty;
-        proc_flush(p);
-        p = next;
-    }
+    proc_flush_dirty();
 }
 
 static void op_cb(struct ev_loop *loop, ev_timer *w, int revents)
