@@ -80,13 +80,18 @@ static uint64_t hash_bytes(uint8_t tag, const uint8_t *p, size_t n)
 
 /* ==== Memory ==== */
 
-/* Large, zeroed, lazily touched memory straight from mmap, returned to the system whole.
- * Transparent huge pages were tried for the randomly probed table and dropped: the kernel
- * zeroes each 2 MiB page on first touch, which turned every growth into a stall of up to
- * half a second, for no measurable gain in throughput. */
-static void *big_alloc(size_t bytes)
+/* Large, zeroed memory straight from mmap, returned to the system whole. Transparent huge pages
+ * were tried for the randomly probed table and dropped: the kernel zeroes each 2 MiB page on
+ * first touch, which turned every growth into a stall of up to half a second, for no measurable
+ * gain in throughput.
+ * The table is populated up front: probed lazily, a page was first mapped to the shared zero
+ * page by a lookup and then copied on the insertion that followed, a second fault whose TLB
+ * flush interrupted every other CPU running one of eddy's threads. The arena is written before
+ * it is read, so it is left to fault in as it fills. */
+static void *big_alloc(size_t bytes, bool populate)
 {
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
     if (p == MAP_FAILED) {
         /* As xmalloc: exhaustion is not something to recover from (alloc.h). */
         fprintf(stderr, "eddy: out of memory (%zu bytes for the ID set)\n", bytes);
@@ -119,7 +124,7 @@ static uint64_t arena_put(struct idset *s, uint8_t tag, const uint8_t *body, siz
         s->chunk_used = xrealloc(s->chunk_used, (s->nchunks + 1) * sizeof(*s->chunk_used));
         if (s->nchunks)
             s->chunk_used[s->nchunks - 1] = s->used;
-        s->chunks[s->nchunks++] = big_alloc(CHUNK_SIZE);
+        s->chunks[s->nchunks++] = big_alloc(CHUNK_SIZE, false);
         s->used = 0;
     }
     uint64_t offset = ((uint64_t)(s->nchunks - 1) << CHUNK_BITS) | s->used;
@@ -178,7 +183,7 @@ struct idset *idset_new(void)
 {
     struct idset *s = xcalloc(1, sizeof(*s));
     s->cap = 1024;
-    s->table = big_alloc(s->cap * sizeof(uint64_t));
+    s->table = big_alloc(s->cap * sizeof(uint64_t), true);
     buf_init(&s->scratch, IDSET_VALUE_MAX + 16);
     return s;
 }
@@ -224,7 +229,7 @@ static void grow_start(struct idset *s)
     s->old = s->table;
     s->old_cap = s->cap;
     s->cap += s->cap / 2;
-    s->table = big_alloc(s->cap * sizeof(uint64_t));
+    s->table = big_alloc(s->cap * sizeof(uint64_t), true);
     s->mig_chunk = 0;
     s->mig_at = 0;
     s->mig_end_chunk = s->nchunks ? s->nchunks - 1 : 0;
