@@ -58,6 +58,26 @@ struct json_err {
  * deeper than JSON_DEPTH_MAX, with *e (if not NULL) saying where and why. */
 ssize_t json_scan(const char *text, size_t len, bool whole, struct json_val *v, struct json_err *e);
 
+/* The members of a scanned object, and of the objects that are its members' values, in the order
+ * they appear: what a Maelstrom envelope and its body need, found in the same pass that
+ * validates the line instead of in a second and third walk with json_iter. Keys and values are
+ * as json_iter_next gives them. */
+#define JSON_MEMBERS_MAX 32
+struct json_member {
+    struct json_val key, val;
+    int parent; /* -1 for a member of the top-level object, else the index of the member whose
+                 * value (an object) holds this one */
+};
+struct json_members {
+    struct json_member m[JSON_MEMBERS_MAX];
+    unsigned n;
+    bool overflow; /* there were more than JSON_MEMBERS_MAX: the list is incomplete, iterate */
+};
+
+/* json_scan, recording members into *t as it goes (t->n is 0 when the value is not an object). */
+ssize_t json_scan_members(const char *text, size_t len, bool whole, struct json_val *v,
+                          struct json_err *e, struct json_members *t);
+
 /* Iterator over the members of a scanned object. Zero-fill is not needed; use json_iter_init. */
 struct json_iter {
     const char *p;   /* next byte to read */

@@ -78,12 +78,40 @@ static inline bool is_hex(char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* Eight bytes at a time: nonzero when any byte of x is a control character, non-ASCII, a quote or
+ * a backslash. Each test is the classic "has a zero byte" / "has a byte below n" word trick,
+ * which can flag extra bytes after a real one but never misses one, so a zero result lets the
+ * whole word be skipped. */
+#define BYTES_ONES 0x0101010101010101ull
+#define BYTES_HIGHS 0x8080808080808080ull
+
+static inline uint64_t word_has_zero(uint64_t x)
+{
+    return (x - BYTES_ONES) & ~x & BYTES_HIGHS;
+}
+
+static inline uint64_t word_stops_string(uint64_t x)
+{
+    uint64_t below_space = (x - BYTES_ONES * 0x20) & ~x & BYTES_HIGHS;
+    return below_space | (x & BYTES_HIGHS) | word_has_zero(x ^ (BYTES_ONES * '"')) |
+           word_has_zero(x ^ (BYTES_ONES * '\\'));
+}
+
 /* s->p is at the opening quote. Leaves s->p after the closing quote. */
 static int scan_string(struct scan *s, bool *escaped)
 {
     const unsigned char *p = (const unsigned char *)s->p + 1;
     const unsigned char *end = (const unsigned char *)s->end;
     for (;;) {
+        for (;;) {
+            uint64_t w;
+            if (end - p < 8)
+                break;
+            memcpy(&w, p, sizeof(w));
+            if (word_stops_string(w))
+                break;
+            p += 8;
+        }
         while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
             p++;
         if (p >= end) {
@@ -232,7 +260,40 @@ static inline bool stack_is_obj(const unsigned char *st, int depth)
     return st[depth >> 3] & (1u << (depth & 7));
 }
 
-ssize_t json_scan(const char *text, size_t len, bool whole, struct json_val *v, struct json_err *e)
+/* Members are recorded (when t is not NULL) for the top-level object (depth 1) and for the objects
+ * that are its members' values (depth 2). open[d] is the member at depth d whose value is being
+ * scanned, -1 when none; a member is completed when its value ends, at `next` with that depth. */
+static void member_open(struct json_members *t, int open[3], int depth, const char *key,
+                        size_t key_len, unsigned key_flags, const char *val)
+{
+    open[depth] = -1;
+    if (depth == 2 && open[1] < 0)
+        return; /* an object inside an array, or under a member not recorded */
+    if (t->n == JSON_MEMBERS_MAX) {
+        t->overflow = true;
+        return;
+    }
+    struct json_member *m = &t->m[t->n];
+    m->key = (struct json_val){.p = key, .len = key_len, .type = JSON_STRING, .flags = key_flags};
+    m->val = (struct json_val){.p = val};
+    m->parent = depth == 1 ? -1 : open[1];
+    open[depth] = (int)t->n++;
+}
+
+static void member_close(struct json_members *t, int open[3], int depth, const char *end,
+                         unsigned flags)
+{
+    if (open[depth] < 0)
+        return;
+    struct json_val *v = &t->m[open[depth]].val;
+    v->len = (size_t)(end - v->p);
+    v->type = type_of(*v->p);
+    v->flags = v->type == JSON_OBJECT || v->type == JSON_ARRAY ? 0 : flags;
+    open[depth] = -1;
+}
+
+static ssize_t scan(const char *text, size_t len, bool whole, struct json_val *v,
+                    struct json_err *e, struct json_members *t)
 {
     struct scan s = {.p = text, .end = text + len, .base = text, .e = e};
     unsigned char stack[STACK_BYTES];
@@ -240,6 +301,12 @@ ssize_t json_scan(const char *text, size_t len, bool whole, struct json_val *v, 
     unsigned flags = 0;
     bool escaped = false;
     int rc;
+    int open[3] = {-1, -1, -1}; /* see member_open */
+    unsigned last = 0;          /* flags of the last scalar, as json_iter would give them */
+    if (t) {
+        t->n = 0;
+        t->overflow = false;
+    }
 
     skip_ws(&s);
     const char *start = s.p;
@@ -261,6 +328,7 @@ value:
         if (s.p < s.end && *s.p == (obj ? '}' : ']')) {
             s.p++;
             depth--;
+            last = 0;
             goto next;
         }
         if (obj)
@@ -268,30 +336,34 @@ value:
         goto value;
     }
     case '"':
+        escaped = false;
         if ((rc = scan_string(&s, &escaped)) < 0)
             return rc;
-        if (depth == 0 && escaped)
-            flags |= JSON_F_ESCAPED;
+        last = escaped ? JSON_F_ESCAPED : 0;
+        if (depth == 0)
+            flags |= last;
         goto next;
     case 't':
         if ((rc = scan_literal(&s, "true", 4)) < 0)
             return rc;
+        last = 0;
         goto next;
     case 'f':
         if ((rc = scan_literal(&s, "false", 5)) < 0)
             return rc;
+        last = 0;
         goto next;
     case 'n':
         if ((rc = scan_literal(&s, "null", 4)) < 0)
             return rc;
+        last = 0;
         goto next;
     default:
         if (*s.p == '-' || is_digit(*s.p)) {
-            unsigned nf;
-            if ((rc = scan_number(&s, &nf)) < 0)
+            if ((rc = scan_number(&s, &last)) < 0)
                 return rc;
             if (depth == 0)
-                flags |= nf;
+                flags |= last;
             goto next;
         }
         return scan_fail(&s, *s.p == '\0' ? "NUL byte" : "unexpected character");
@@ -304,21 +376,27 @@ key:
     if (*s.p != '"')
         return scan_fail(&s, "expected a string key");
     {
+        const char *key = s.p;
         bool key_escaped = false;
         if ((rc = scan_string(&s, &key_escaped)) < 0)
             return rc;
+        size_t key_len = (size_t)(s.p - key);
+        skip_ws(&s);
+        if (s.p >= s.end || *s.p != ':')
+            return scan_fail(&s, "expected ':'");
+        s.p++;
+        skip_ws(&s);
+        if (t && depth <= 2)
+            member_open(t, open, depth, key, key_len, key_escaped ? JSON_F_ESCAPED : 0, s.p);
     }
-    skip_ws(&s);
-    if (s.p >= s.end || *s.p != ':')
-        return scan_fail(&s, "expected ':'");
-    s.p++;
-    skip_ws(&s);
     goto value;
 
 next:
     /* A value just ended; decide what follows it. */
     if (depth == 0)
         goto done;
+    if (t && depth <= 2)
+        member_close(t, open, depth, s.p, last);
     skip_ws(&s);
     if (s.p >= s.end)
         return scan_fail(&s, "unexpected end inside a container");
@@ -331,6 +409,7 @@ next:
         if (*s.p == '}') {
             s.p++;
             depth--;
+            last = 0;
             goto next;
         }
         return scan_fail(&s, "expected ',' or '}'");
@@ -343,6 +422,7 @@ next:
     if (*s.p == ']') {
         s.p++;
         depth--;
+        last = 0;
         goto next;
     }
     return scan_fail(&s, "expected ',' or ']'");
@@ -360,6 +440,17 @@ done:
         s.p = after;
     }
     return s.p - text;
+}
+
+ssize_t json_scan(const char *text, size_t len, bool whole, struct json_val *v, struct json_err *e)
+{
+    return scan(text, len, whole, v, e, NULL);
+}
+
+ssize_t json_scan_members(const char *text, size_t len, bool whole, struct json_val *v,
+                          struct json_err *e, struct json_members *t)
+{
+    return scan(text, len, whole, v, e, t);
 }
 
 /* ==== Iteration over validated containers ==== */

@@ -65,27 +65,52 @@ static int body_slot(const struct json_val *key)
     }
 }
 
-static void parse_body(struct msg *m)
+static void envelope_member(struct msg *m, const struct json_val *key, const struct json_val *val)
+{
+    if (key_is(key, "src", 3))
+        m->src = *val;
+    else if (key_is(key, "dest", 4))
+        m->dest = *val;
+    else if (key_is(key, "body", 4))
+        m->body = *val;
+    else if (key_is(key, "id", 2))
+        m->env_id = *val;
+    else if (m->env_extra.type == JSON_NONE)
+        m->env_extra = *key;
+}
+
+static void body_member(struct msg *m, const struct json_val *key, const struct json_val *val)
+{
+    int k = body_slot(key);
+    if (k >= 0) {
+        m->f[k] = *val;
+        return;
+    }
+    if (m->body_extra_count++ == 0)
+        m->body_extra = *key;
+}
+
+/* The general walk, for an envelope or body with more members than the scan recorded. */
+static void parse_by_iteration(struct msg *m, const struct json_val *top)
 {
     struct json_iter it;
     struct json_val key, val;
+    json_iter_init(&it, top);
+    while (json_iter_next(&it, &key, &val))
+        envelope_member(m, &key, &val);
+    if (m->body.type != JSON_OBJECT)
+        return;
     json_iter_init(&it, &m->body);
-    while (json_iter_next(&it, &key, &val)) {
-        int k = body_slot(&key);
-        if (k >= 0) {
-            m->f[k] = val;
-            continue;
-        }
-        if (m->body_extra_count++ == 0)
-            m->body_extra = key;
-    }
+    while (json_iter_next(&it, &key, &val))
+        body_member(m, &key, &val);
 }
 
 int msg_parse(const char *line, size_t len, struct msg *m, struct json_err *e)
 {
-    struct json_val top, key, val;
+    struct json_val top;
+    struct json_members t;
     memset(m, 0, sizeof(*m));
-    ssize_t n = json_scan(line, len, false, &top, e);
+    ssize_t n = json_scan_members(line, len, false, &top, e, &t);
     if (n < 0)
         return (int)n;
     if (top.type != JSON_OBJECT)
@@ -97,22 +122,24 @@ int msg_parse(const char *line, size_t len, struct msg *m, struct json_err *e)
             break;
         }
     }
-    struct json_iter it;
-    json_iter_init(&it, &top);
-    while (json_iter_next(&it, &key, &val)) {
-        if (key_is(&key, "src", 3))
-            m->src = val;
-        else if (key_is(&key, "dest", 4))
-            m->dest = val;
-        else if (key_is(&key, "body", 4))
-            m->body = val;
-        else if (key_is(&key, "id", 2))
-            m->env_id = val;
-        else if (m->env_extra.type == JSON_NONE)
-            m->env_extra = key;
+    if (t.overflow) {
+        parse_by_iteration(m, &top);
+        return 0;
     }
-    if (m->body.type == JSON_OBJECT)
-        parse_body(m);
+    /* As the walk would: the last "body" key wins, and its members are the body's fields. */
+    int body = -1;
+    for (unsigned i = 0; i < t.n; i++) {
+        if (t.m[i].parent != -1)
+            continue;
+        envelope_member(m, &t.m[i].key, &t.m[i].val);
+        if (m->body.p == t.m[i].val.p)
+            body = (int)i;
+    }
+    if (m->body.type != JSON_OBJECT)
+        return 0;
+    for (unsigned i = 0; i < t.n; i++)
+        if (t.m[i].parent == body)
+            body_member(m, &t.m[i].key, &t.m[i].val);
     return 0;
 }
 

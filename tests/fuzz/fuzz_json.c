@@ -6,7 +6,9 @@
  * lengths, object members in order, decoded strings and keys, and numbers as strtod reads them.
  * Inside eddy, every value the iterators hand out must be the value json_scan finds when it scans
  * that slice alone (same length, type and flags), every string must decode, compare equal to
- * its decoding and survive json_escape, and every integer must read back as strtoll reads it.
+ * its decoding and survive json_escape, and every integer must read back as strtoll reads it;
+ * json_scan_members must accept and refuse exactly what json_scan does, and record the members
+ * the iterators find, in the same order, with the same keys and values.
  * What is not reported, because it is known and intended:
  *  - documents only cJSON accepts: cJSON is lenient where RFC 8259 is strict (leading zeros,
  *    "1.", "-.5", any byte <= 0x20 or a NUL as whitespace, a UTF-8 BOM, control characters and
@@ -119,6 +121,65 @@ static void check_number(const struct json_val *v, struct known *k)
                (long long)got, rc);
 }
 
+/* json_scan_members against the iterators: the members of an object and of the objects that are
+ * its members' values, in document order, as many as fit. */
+struct expect {
+    struct json_member m[JSON_MEMBERS_MAX];
+    unsigned n;
+    bool overflow;
+};
+
+static void expect_add(struct expect *x, const struct json_val *key, const struct json_val *val,
+                       int parent, int *index)
+{
+    *index = -1;
+    if (x->n == JSON_MEMBERS_MAX) {
+        x->overflow = true;
+        return;
+    }
+    x->m[x->n] = (struct json_member){.key = *key, .val = *val, .parent = parent};
+    *index = (int)x->n++;
+}
+
+static bool same_val(const struct json_val *a, const struct json_val *b)
+{
+    return a->p == b->p && a->len == b->len && a->type == b->type && a->flags == b->flags;
+}
+
+static void check_members(const char *text, size_t size, const struct json_val *v)
+{
+    struct json_members t;
+    struct json_val w;
+    ssize_t n = json_scan_members(text, size, false, &w, NULL, &t);
+    FUZZ_CHECK(n > 0 && same_val(&w, v), "json_scan_members disagrees with json_scan (%zd)", n);
+    struct expect x = {.n = 0, .overflow = false};
+    if (v->type == JSON_OBJECT) {
+        struct json_iter it, inner;
+        struct json_val key, val, k2, v2;
+        json_iter_init(&it, v);
+        while (json_iter_next(&it, &key, &val)) {
+            int at;
+            expect_add(&x, &key, &val, -1, &at);
+            if (at < 0 || val.type != JSON_OBJECT)
+                continue;
+            json_iter_init(&inner, &val);
+            while (json_iter_next(&inner, &k2, &v2)) {
+                int unused;
+                expect_add(&x, &k2, &v2, at, &unused);
+            }
+        }
+    }
+    FUZZ_CHECK(t.overflow == x.overflow, "overflow %d, expected %d", t.overflow, x.overflow);
+    FUZZ_CHECK(t.n == x.n, "%u members recorded, the iterators find %u", t.n, x.n);
+    for (unsigned i = 0; i < t.n; i++)
+        FUZZ_CHECK(same_val(&t.m[i].key, &x.m[i].key) && same_val(&t.m[i].val, &x.m[i].val) &&
+                       t.m[i].parent == x.m[i].parent,
+                   "member %u: key %.*s, value %.*s, parent %d; expected %.*s, %.*s, %d", i,
+                   FUZZ_CLIP(t.m[i].key.len), t.m[i].key.p, FUZZ_CLIP(t.m[i].val.len), t.m[i].val.p,
+                   t.m[i].parent, FUZZ_CLIP(x.m[i].key.len), x.m[i].key.p,
+                   FUZZ_CLIP(x.m[i].val.len), x.m[i].val.p, x.m[i].parent);
+}
+
 /* ==== eddy against cJSON ==== */
 
 static double number_of(const struct json_val *v)
@@ -227,6 +288,9 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
     ssize_t n = json_scan(text, size, false, &v, &e);
     ssize_t nw = json_scan(text, size, true, &whole, &e2);
     if (n < 0) {
+        struct json_members t;
+        FUZZ_CHECK(json_scan_members(text, size, false, &v, NULL, &t) == n,
+                   "json_scan_members accepts what json_scan refuses");
         FUZZ_CHECK(n == -EBADMSG || n == -ELOOP, "json_scan gave %zd", n);
         FUZZ_CHECK(e.what && e.offset <= size, "error at %zu of %zu", e.offset, size);
         FUZZ_CHECK(nw == n, "whole scan gave %zd, prefix scan %zd", nw, n);
@@ -242,6 +306,7 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
             rest++;
         FUZZ_CHECK((nw > 0) == (rest == size), "whole scan gave %zd with trailing bytes at %zu", nw,
                    rest);
+        check_members(text, size, &v);
     }
 
     /* cJSON needs the terminating NUL inside its length for require_null_terminated. */

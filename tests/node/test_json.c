@@ -551,6 +551,82 @@ Test(json, iterates_array_elements_and_nested_containers)
     cr_assert_eq(json_iter_next(&it, &k, &v), 0);
 }
 
+/* json_scan_members: what msg_parse reads an envelope and its body from. */
+Test(json, records_members_of_the_object_and_of_objects_in_it)
+{
+    const char *doc = "{\"a\":1, \"o\" : {\"x\":-2.5,\"k\\u0065y\":\"v\\n\",\"deep\":{\"z\":1}},"
+                      "\"arr\":[{\"in\":1}],\"e\":{},\"s\":\"str\",\"t\":true}";
+    struct json_members t;
+    struct json_val v;
+    cr_assert_eq(json_scan_members(doc, strlen(doc), true, &v, NULL, &t), (ssize_t)strlen(doc));
+    cr_assert_eq(v.type, JSON_OBJECT);
+    cr_assert(!t.overflow);
+    static const struct {
+        const char *key, *val;
+        enum json_type type;
+        unsigned flags;
+        int parent;
+    } want[] = {
+        {"\"a\"", "1", JSON_NUMBER, JSON_F_INT, -1},
+        {"\"o\"", "{\"x\":-2.5,\"k\\u0065y\":\"v\\n\",\"deep\":{\"z\":1}}", JSON_OBJECT, 0, -1},
+        {"\"x\"", "-2.5", JSON_NUMBER, JSON_F_NEG, 1},
+        {"\"k\\u0065y\"", "\"v\\n\"", JSON_STRING, JSON_F_ESCAPED, 1},
+        {"\"deep\"", "{\"z\":1}", JSON_OBJECT, 0, 1},
+        {"\"arr\"", "[{\"in\":1}]", JSON_ARRAY, 0, -1},
+        {"\"e\"", "{}", JSON_OBJECT, 0, -1},
+        {"\"s\"", "\"str\"", JSON_STRING, 0, -1},
+        {"\"t\"", "true", JSON_TRUE, 0, -1},
+    };
+    cr_assert_eq(t.n, NELEM(want), "%u members recorded", t.n);
+    for (unsigned i = 0; i < t.n; i++) {
+        cr_assert(val_is(&t.m[i].key, want[i].key), "key %u is %.*s", i, (int)t.m[i].key.len,
+                  t.m[i].key.p);
+        cr_assert(val_is(&t.m[i].val, want[i].val), "value %u is %.*s", i, (int)t.m[i].val.len,
+                  t.m[i].val.p);
+        cr_assert_eq(t.m[i].val.type, want[i].type, "type of value %u", i);
+        cr_assert_eq(t.m[i].val.flags, want[i].flags, "flags of value %u", i);
+        cr_assert_eq(t.m[i].parent, want[i].parent, "parent of member %u", i);
+    }
+    cr_assert_eq(t.m[3].key.flags, JSON_F_ESCAPED, "an escaped key is flagged");
+    cr_assert_eq(t.m[0].key.flags, 0u);
+
+    /* Not an object: nothing recorded, even for objects inside the array. */
+    cr_assert_gt(json_scan_members("[{\"a\":{\"b\":1}}]", 15, true, &v, NULL, &t), 0);
+    cr_assert_eq(t.n, 0u);
+    cr_assert(!t.overflow);
+
+    /* Refused exactly as json_scan refuses. */
+    struct json_err e = {0};
+    cr_assert_eq(json_scan_members("{\"a\":{\"b\":}}", 12, true, &v, &e, &t), -EBADMSG);
+    cr_assert_eq(e.offset, 10u, "refused at %zu", e.offset);
+}
+
+Test(json, says_when_members_overflow_the_record)
+{
+    char doc[2048];
+    size_t n = 0;
+    doc[n++] = '{';
+    for (int i = 0; i < JSON_MEMBERS_MAX + 1; i++)
+        n += (size_t)snprintf(doc + n, sizeof(doc) - n, "%s\"k%d\":%d", i ? "," : "", i, i);
+    doc[n++] = '}';
+    struct json_members t;
+    struct json_val v;
+    cr_assert_eq(json_scan_members(doc, n, true, &v, NULL, &t), (ssize_t)n);
+    cr_assert(t.overflow, "33 members do not fit in 32");
+    cr_assert_eq(t.n, (unsigned)JSON_MEMBERS_MAX);
+    cr_assert(val_is(&t.m[JSON_MEMBERS_MAX - 1].val, "31"), "the first 32 are kept in order");
+
+    /* Exactly the maximum fits. */
+    n = 0;
+    doc[n++] = '{';
+    for (int i = 0; i < JSON_MEMBERS_MAX; i++)
+        n += (size_t)snprintf(doc + n, sizeof(doc) - n, "%s\"k%d\":%d", i ? "," : "", i, i);
+    doc[n++] = '}';
+    cr_assert_eq(json_scan_members(doc, n, true, &v, NULL, &t), (ssize_t)n);
+    cr_assert(!t.overflow);
+    cr_assert_eq(t.n, (unsigned)JSON_MEMBERS_MAX);
+}
+
 Test(json, iterates_empty_containers)
 {
     struct json_val c, k, v;

@@ -139,6 +139,39 @@ Test(msg, last_duplicate_key_wins)
     parsed_free(&p);
 }
 
+Test(msg, parses_bodies_with_more_members_than_the_scan_records)
+{
+    /* 40 extra body keys, then the slots: msg_parse must fall back to walking the line. */
+    char line[4096];
+    size_t n = (size_t)snprintf(line, sizeof(line), "{\"src\":\"c1\",\"dest\":\"n0\",\"body\":{");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(line + n, sizeof(line) - n, "\"x%d\":%d,", i, i);
+    snprintf(line + n, sizeof(line) - n, "\"type\":\"echo\",\"msg_id\":7,\"echo\":[1]},\"id\":3}");
+    struct parsed p;
+    parse(&p, line);
+    cr_assert_eq(p.rc, 0);
+    expect_text(&p.m.src, JSON_STRING, "\"c1\"");
+    expect_text(&p.m.env_id, JSON_NUMBER, "3");
+    expect_text(&p.m.f[MSG_TYPE], JSON_STRING, "\"echo\"");
+    expect_text(&p.m.f[MSG_MSG_ID], JSON_NUMBER, "7");
+    expect_text(&p.m.f[MSG_ECHO], JSON_ARRAY, "[1]");
+    expect_text(&p.m.body_extra, JSON_STRING, "\"x0\"");
+    cr_assert_eq(p.m.body_extra_count, 40);
+    parsed_free(&p);
+
+    /* Members of an object under another envelope key count too, and do not leak into the body. */
+    n = (size_t)snprintf(line, sizeof(line), "{\"src\":\"c1\",\"zz\":{");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(line + n, sizeof(line) - n, "%s\"type\":%d", i ? "," : "", i);
+    snprintf(line + n, sizeof(line) - n, "},\"dest\":\"n0\",\"body\":{\"type\":\"init\"}}");
+    parse(&p, line);
+    cr_assert_eq(p.rc, 0);
+    expect_text(&p.m.f[MSG_TYPE], JSON_STRING, "\"init\"");
+    expect_text(&p.m.env_extra, JSON_STRING, "\"zz\"");
+    cr_assert_eq(p.m.body_extra_count, 0);
+    parsed_free(&p);
+}
+
 Test(msg, detects_extra_envelope_and_body_keys)
 {
     struct parsed p;
