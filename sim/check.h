@@ -39,8 +39,8 @@ struct check_op {
     uint64_t ref;   /* reference of the completion: its history offset, or its index */
     const struct json_val *value; /* ok generate: the ID; ok echo: the echoed value */
     int echo_n;                   /* echo: the N of "Please echo N" that was sent */
-    const char *exception;        /* class name of an exception, or NULL */
-    const char *exception_text;
+    const char *exception;        /* class name of an exception (a static string), or NULL */
+    const char *exception_text;   /* what was wrong; checkq_push copies it */
 };
 
 /* One op that returned a duplicated ID. */

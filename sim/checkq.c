@@ -19,7 +19,8 @@
 #include <string.h>
 
 struct record {
-    struct check_op op; /* value pointer unused: see below */
+    struct check_op op;   /* value and exception_text unused: see below */
+    char *exception_text; /* owned copy: the producer's text lives on its stack */
     bool has_value;
     uint32_t value_len;
     char *value_heap; /* for values longer than CHECKQ_INLINE, owned */
@@ -58,9 +59,12 @@ static void check_record(struct checkq *q, struct record *r)
         ASSERT(n > 0);
         op.value = &v;
     }
+    op.exception_text = r->exception_text;
     check_complete(q->check, &op);
     free(r->value_heap);
     r->value_heap = NULL;
+    free(r->exception_text);
+    r->exception_text = NULL;
 }
 
 static void *checkq_main(void *arg)
@@ -124,6 +128,8 @@ void checkq_push(struct checkq *q, const struct check_op *op)
     struct record *r = &q->ring[head & (CHECKQ_CAP - 1)];
     r->op = *op;
     r->op.value = NULL;
+    r->op.exception_text = NULL;
+    r->exception_text = op->exception_text ? xstrdup(op->exception_text) : NULL;
     r->has_value = op->value != NULL;
     r->value_heap = NULL;
     if (op->value) {

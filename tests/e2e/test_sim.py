@@ -152,8 +152,10 @@ def test_extra_reply_key():
     check(v, "reported as a malformed RPC response", r)
     check('"node"' in v[0]["reason"] and "closed" in v[0]["reason"], "the key is named", r)
     check(v[0]["line"].startswith("{") and v[0]["line-number"] >= 2, "line and number", r)
-    check(r.results["exceptions"]["exceptions"][0]["class"] == "malformed-rpc-response",
-          "recorded as an exception, as Maelstrom does", r)
+    x = r.results["exceptions"]["exceptions"][0]
+    check(x["class"] == "malformed-rpc-response", "recorded as an exception, as Maelstrom does", r)
+    check(x["example"].startswith('generate_ok has a disallowed key "node"'),
+          f"with the reason as its example: {x['example']!r}", r)
     check(r.results["stats"]["ok-count"] == 0, "no op can be ok", r)
     r.cleanup()
 
