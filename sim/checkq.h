@@ -18,8 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHECKQ_CAP (1u << 16) /* records in the ring */
-#define CHECKQ_INLINE 64      /* value bytes kept in the record; longer ones are allocated */
+#define CHECKQ_CAP (1u << 16)  /* records in the ring */
+#define CHECKQ_INLINE 64       /* value bytes kept in the record; longer ones are allocated */
+#define CHECKQ_WAKE_BATCH 1024 /* records waiting before a sleeping checker is woken */
 
 struct checkq;
 

@@ -23,7 +23,7 @@ Test(checkq, copies_what_the_producer_hands_over)
     struct check c;
     check_init(&c, WORKLOAD_UNIQUE_IDS, 10);
     struct checkq *q = checkq_new(&c);
-    enum { OPS = 3079 };
+    enum { OPS = 3 * CHECKQ_WAKE_BATCH + 7 };
     for (int i = 0; i < OPS; i++) {
         char text[64], why[128];
         snprintf(text, sizeof(text),
