@@ -728,29 +728,54 @@ int json_to_i64(const struct json_val *num, int64_t *out)
     return 0;
 }
 
+static unsigned decimal_digits(uint64_t v)
+{
+    unsigned n = 1;
+    for (;;) {
+        if (v < 10)
+            return n;
+        if (v < 100)
+            return n + 1;
+        if (v < 1000)
+            return n + 2;
+        if (v < 10000)
+            return n + 3;
+        v /= 10000;
+        n += 4;
+    }
+}
+
 size_t json_fmt_u64(char *out, uint64_t v)
 {
-    /* Two digits per division: the history writes several numbers per op. */
+    /* Two digits per division, written from the end straight into out once the length is
+     * known (a temporary and a memcpy of variable length cost as much again): the history
+     * writes several numbers per op, and a request carries two. */
     static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
                                    "25262728293031323334353637383940414243444546474849"
                                    "50515253545556575859606162636465666768697071727374"
                                    "75767778798081828384858687888990919293949596979899";
-    char tmp[20];
-    size_t n = sizeof(tmp);
-    while (v >= 100) {
+    unsigned n = decimal_digits(v);
+    char *p = out + n;
+    while (v > UINT32_MAX) {
         unsigned r = (unsigned)(v % 100) * 2;
         v /= 100;
-        tmp[--n] = pairs[r + 1];
-        tmp[--n] = pairs[r];
+        *--p = pairs[r + 1];
+        *--p = pairs[r];
     }
-    if (v >= 10) {
-        tmp[--n] = pairs[v * 2 + 1];
-        tmp[--n] = pairs[v * 2];
+    uint32_t w = (uint32_t)v; /* 32-bit division is cheaper */
+    while (w >= 100) {
+        unsigned r = (w % 100) * 2;
+        w /= 100;
+        *--p = pairs[r + 1];
+        *--p = pairs[r];
+    }
+    if (w >= 10) {
+        *--p = pairs[w * 2 + 1];
+        *--p = pairs[w * 2];
     } else {
-        tmp[--n] = (char)('0' + v);
+        *--p = (char)('0' + w);
     }
-    memcpy(out, tmp + n, sizeof(tmp) - n);
-    return sizeof(tmp) - n;
+    return n;
 }
 
 size_t json_fmt_i64(char *out, int64_t v)

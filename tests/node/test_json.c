@@ -816,6 +816,26 @@ Test(json, formats_integers)
         cr_assert_str_eq(out, u64[i].want);
     }
 
+    /* Every length boundary (each power of ten, one either side) and the 32-bit one. */
+    uint64_t edges[64];
+    size_t ne = 0;
+    for (uint64_t p = 1; ne + 3 <= 60; p *= 10) {
+        edges[ne++] = p - 1;
+        edges[ne++] = p;
+        edges[ne++] = p + 1;
+        if (p > UINT64_MAX / 10)
+            break;
+    }
+    edges[ne++] = UINT32_MAX;
+    edges[ne++] = (uint64_t)UINT32_MAX + 1;
+    for (size_t i = 0; i < ne; i++) {
+        char want[32];
+        memset(out, 0, sizeof(out));
+        size_t n = json_fmt_u64(out, edges[i]);
+        snprintf(want, sizeof(want), "%" PRIu64, edges[i]);
+        cr_assert(strcmp(out, want) == 0 && n == strlen(want), "%s formatted as %s", want, out);
+    }
+
     /* Random values agree with printf and survive a scan and json_to_i64. */
     struct prng r;
     prng_seed(&r, 1, 0);
