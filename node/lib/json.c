@@ -103,17 +103,28 @@ static int scan_string(struct scan *s, bool *escaped)
     const unsigned char *p = (const unsigned char *)s->p + 1;
     const unsigned char *end = (const unsigned char *)s->end;
     for (;;) {
+        /* Find the next byte that needs a look: eight at a time while eight remain (the lowest
+         * flagged byte of a word is always a real one: the word tricks only flag extra bytes
+         * above a real one), then one at a time. */
         for (;;) {
-            uint64_t w;
-            if (end - p < 8)
+            uint64_t w, stop;
+            if (end - p < 8) {
+                while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+                    p++;
                 break;
+            }
             memcpy(&w, p, sizeof(w));
-            if (word_stops_string(w))
+            if ((stop = word_stops_string(w)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                p += (unsigned)__builtin_ctzll(stop) >> 3;
+#else
+                while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+                    p++;
+#endif
                 break;
+            }
             p += 8;
         }
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
         if (p >= end) {
             s->p = (const char *)p;
             return scan_fail(s, "unterminated string");
