@@ -3,7 +3,7 @@
 
     python3 tests/bench/bench.py BUILD_DIR [--runs N] [--quick]
 
-Every figure is the median of N runs (default 3) measured in this one invocation on this
+Every figure is the median of N runs (default 5) measured in this one invocation on this
 machine, so ratios between rows are meaningful even when the machine is shared and noisy. The
 ratio of (3) to (1) is the median of per-pair ratios: each run of (3) follows a run of (1), so
 that a pair sees the same machine, whatever the other tenants do between pairs.
@@ -19,7 +19,7 @@ import tempfile
 import time
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
-RUNS = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 3
+RUNS = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
 QUICK = "--quick" in sys.argv
 EDDY = os.path.join(BUILD, "bin", "eddy")
 NODE = os.path.join(BUILD, "bin", "eddy-node")
