@@ -6,8 +6,9 @@
  * double, and an ID is compared by its text. So instead of building a tree, the scanner checks a
  * value against RFC 8259 (strict: no trailing commas, no comments, well-formed UTF-8, no control
  * characters in strings) and returns where it starts and ends. Objects are walked member by
- * member with an iterator. Nesting is bounded by JSON_DEPTH_MAX without recursion, so a line of
- * 200,000 '[' costs 200,000 steps and is refused, never a stack overflow.
+ * member with an iterator, or, for a message's envelope and body, recorded by the scan itself.
+ * Nesting is bounded by JSON_DEPTH_MAX without recursion, so a line of 200,000 '[' costs 200,000
+ * steps and is refused, never a stack overflow.
  * cJSON is used elsewhere for cold paths (scenario files, results); it is not used here because
  * it allocates per node and reads numbers as doubles.
  * Depends on: nothing. Used by: msg (node and sim), check, scenario.
