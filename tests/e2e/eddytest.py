@@ -22,6 +22,11 @@ def node_bin():
     return os.path.join(BUILD, "bin", "eddy-node")
 
 
+def gonode():
+    """The Go test node (tests/nodes/go): a goroutine per message, as Maelstrom's Go library."""
+    return os.path.join(BUILD, "tests", "gonode")
+
+
 def pynode():
     return os.path.join(SOURCE, "tests", "e2e", "pynode.py")
 

@@ -1,0 +1,3 @@
+module eddy.test/gonode
+
+go 1.19
