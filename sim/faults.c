@@ -32,6 +32,7 @@ void faults_log(struct sim *s, enum fault_action a, bool applied, const char *fm
     r->time_ns = s->now_ns;
     r->action = a;
     r->applied = applied;
+    r->timeline = s->fault_timeline;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
@@ -46,20 +47,6 @@ void faults_log(struct sim *s, enum fault_action a, bool applied, const char *fm
         return;
     }
     history_nemesis(&s->hist, s->now_ns, fault_action_name(a), value, n);
-}
-
-static size_t node_list(const struct sim *s, const uint32_t *nodes, uint32_t count, char *out,
-                        size_t cap)
-{
-    size_t at = 0;
-    out[0] = '\0';
-    for (uint32_t i = 0; i < count && at + 16 < cap; i++) {
-        int k = snprintf(out + at, cap - at, "%s%s", i ? " " : "", s->nodes[nodes[i]].name);
-        if (k < 0)
-            break;
-        at += (size_t)k;
-    }
-    return at;
 }
 
 /* Adds the per-node clock sample that the report draws as lines. */
@@ -186,8 +173,13 @@ static void apply_restart(struct sim *s, const struct fault_event *e)
 
 static void apply_event(struct sim *s, const struct fault_event *e)
 {
-    char names[400];
-    node_list(s, e->nodes, e->node_count, names, sizeof(names));
+    if (fault_action_targeted(e->action) && e->node_count == 0) {
+        /* A spec that picks nobody here (a random kill's "minority" of one node): say so
+         * rather than do nothing silently. */
+        faults_log(s, e->action, false, "%s not applied: \"%s\" picks no node among %u",
+                   fault_action_name(e->action), target_spec_name(e->target), s->node_count);
+        return;
+    }
     switch (e->action) {
     case ACT_PARTITION: {
         struct grudge *g = net_grudge(s->net);
@@ -322,8 +314,12 @@ void faults_nemesis_cb(struct ev_loop *loop, ev_timer *w, int revents)
     sim_update_now(s);
     while (s->plan_next < s->plan.len &&
            s->plan.events[s->plan_next].at_s * 1e9 <= (double)s->now_ns && !s->stopping &&
-           !s->exit_code)
-        apply_event(s, &s->plan.events[s->plan_next++]);
+           !s->exit_code) {
+        const struct fault_event *e = &s->plan.events[s->plan_next++];
+        s->fault_timeline = e->timeline;
+        apply_event(s, e);
+        s->fault_timeline = 0;
+    }
     faults_arm(s);
 }
 

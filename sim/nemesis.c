@@ -128,38 +128,50 @@ bool nemesis_plan_add(struct nemesis_plan *p, const struct fault_event *e)
     return true;
 }
 
-uint32_t nemesis_pick_targets(enum target_spec spec, uint32_t n, struct prng *r, uint32_t *out)
+bool fault_action_targeted(enum fault_action a)
 {
-    uint32_t k;
+    return fault_action_kind(a) == FAULT_CLOCK || a == ACT_KILL || a == ACT_PAUSE;
+}
+
+uint32_t nemesis_target_count(enum target_spec spec, uint32_t n)
+{
     switch (spec) {
     case TARGET_ONE:
-        k = 1;
-        break;
+        return EDDY_MIN(1u, n);
     case TARGET_MINORITY:
-        k = n / 2; /* one less than a majority */
-        break;
+        return n / 2; /* one less than a majority */
     case TARGET_MINORITY_THIRD:
-        k = (n - 1) / 3;
-        break;
+        return n ? (n - 1) / 3 : 0;
     case TARGET_MAJORITY:
-        k = n / 2 + 1;
-        break;
+        return EDDY_MIN(n / 2 + 1, n);
     case TARGET_ALL:
-        k = n;
-        break;
+        return n;
     case TARGET_RANDOM:
+        return n ? 1 : 0; /* at least */
+    case TARGET_LIST:
+    case TARGET_NONE:
+        break;
+    }
+    return 0;
+}
+
+uint32_t nemesis_pick_targets(enum target_spec spec, uint32_t n, struct prng *r, uint32_t *out)
+{
+    if (n == 0)
+        return 0;
+    if (spec == TARGET_RANDOM) {
         /* A random non-empty subset, as Jepsen's nil node spec. */
-        k = 0;
+        uint32_t k = 0;
         for (uint32_t i = 0; i < n; i++)
             if (prng_next(r) & 1)
                 out[k++] = i;
         if (k == 0)
             out[k++] = (uint32_t)prng_below(r, n);
         return k;
-    default:
-        return 0;
     }
-    k = EDDY_MIN(k, n);
+    if (spec == TARGET_LIST || spec == TARGET_NONE)
+        return 0;
+    uint32_t k = nemesis_target_count(spec, n);
     for (uint32_t i = 0; i < n; i++)
         out[i] = i;
     prng_shuffle_u32(r, out, n);
@@ -365,14 +377,23 @@ void nemesis_plan_build(struct nemesis_plan *p, const struct nemesis_plan *scena
                         const struct config *c, uint32_t node_count)
 {
     nemesis_plan_init(p);
+    /* A scenario's "targets" are drawn here, from a stream of their own, in timeline order: the
+     * same seed gives the same nodes, whatever random schedules are enabled. */
+    struct prng targets;
+    prng_seed(&targets, c->seed, STREAM_NEMESIS + 0x200);
     for (size_t i = 0; scenario && i < scenario->len; i++) {
-        struct fault_event e = scenario->events[i];
+        const struct fault_event *from = &scenario->events[i];
+        struct fault_event e = *from;
         e.nodes = NULL;
-        if (e.node_count) {
-            e.nodes = xmalloc(e.node_count * sizeof(uint32_t));
-            memcpy(e.nodes, scenario->events[i].nodes, e.node_count * sizeof(uint32_t));
-        }
         e.target_names = NULL; /* resolved already; the scenario keeps its own copy */
+        if (from->target == TARGET_LIST || from->target == TARGET_NONE) {
+            if (e.node_count) {
+                e.nodes = xmalloc(e.node_count * sizeof(uint32_t));
+                memcpy(e.nodes, from->nodes, e.node_count * sizeof(uint32_t));
+            }
+        } else {
+            set_targets(&e, from->target, node_count, &targets);
+        }
         nemesis_plan_add(p, &e);
     }
     struct nemesis_opts o = {

@@ -91,6 +91,7 @@ struct fault_event {
     char *target_names;         /* owned: a scenario's node names (comma-separated) until
                                    scenario_resolve turns them into nodes */
     unsigned line, column;      /* where a scenario defined the event, for messages */
+    uint32_t timeline;          /* 1 + its index in the scenario's "faults"; 0: a random event */
 };
 
 /* Parameters of the random schedules. */
@@ -126,14 +127,23 @@ bool nemesis_plan_add(struct nemesis_plan *p, const struct fault_event *e);
 void nemesis_plan_random(struct nemesis_plan *p, const struct nemesis_opts *o);
 
 /* A run's whole plan into p (initialised here): copies of `scenario`'s events (NULL: none),
- * then the random schedules that config c asks for, sorted by time. */
+ * their target specs ("targets": one, majority, random...) drawn from the seed, in timeline
+ * order, from a stream of their own; then the random schedules that config c asks for, sorted
+ * by time. */
 void nemesis_plan_build(struct nemesis_plan *p, const struct nemesis_plan *scenario,
                         const struct config *c, uint32_t node_count);
 
 /* Resolves a target spec to node indices with r. Returns the count written into out (which holds
- * node_count entries). */
+ * node_count entries); 0 only when the spec names no node of node_count (minority of 1,
+ * minority-third of 3 or fewer; see nemesis_target_count). */
 uint32_t nemesis_pick_targets(enum target_spec spec, uint32_t node_count, struct prng *r,
                               uint32_t *out);
+
+/* How many nodes a spec other than random picks among node_count (random: at least 1). */
+uint32_t nemesis_target_count(enum target_spec spec, uint32_t node_count);
+
+/* True for the actions that act on target nodes (clock faults, kill, pause). */
+bool fault_action_targeted(enum fault_action a);
 
 const char *fault_action_name(enum fault_action a);
 enum fault_kind fault_action_kind(enum fault_action a);

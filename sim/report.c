@@ -591,6 +591,8 @@ static void add_faults(cJSON *res, const struct sim *s)
         add_str(o, "kind", fault_kind_name(fault_action_kind(r->action)));
         add_bool(o, "applied", r->applied);
         add_str(o, "detail", r->detail);
+        if (r->timeline)
+            add_num(o, "timeline", (double)(r->timeline - 1));
         cJSON_AddItemToArray(ev, o);
     }
     add_num(f, "applied-count", (double)applied);

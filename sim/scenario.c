@@ -26,6 +26,7 @@
 
 static struct nemesis_plan events;
 static double scenario_limit_s; /* the time limit as the scenario itself left it */
+static char *scenario_name;     /* the file's name, for scenario_resolve's messages */
 
 struct nemesis_plan *scenario_events(void)
 {
@@ -35,6 +36,8 @@ struct nemesis_plan *scenario_events(void)
 void scenario_reset(void)
 {
     nemesis_plan_fini(&events);
+    free(scenario_name);
+    scenario_name = NULL;
 }
 
 /* ==== Positions and errors ==== */
@@ -346,9 +349,7 @@ static int parse_event(struct ctx *x, const struct json_val *obj, struct fault_e
         return fail(x, obj->p, "a fault event needs \"at\" (seconds since the start)");
     if (!have_f)
         return fail(x, obj->p, "a fault event needs \"f\" (for example \"start-partition\")");
-    enum fault_kind kind = fault_action_kind(e->action);
-    bool targeted = kind == FAULT_CLOCK || e->action == ACT_KILL || e->action == ACT_PAUSE;
-    if (targeted && e->target == TARGET_NONE)
+    if (fault_action_targeted(e->action) && e->target == TARGET_NONE)
         return fail(x, obj->p, "\"%s\" needs \"targets\" or \"nodes\"",
                     fault_action_name(e->action));
     if (e->action == ACT_PARTITION && e->shape == SHAPE_COUNT && e->target != TARGET_LIST)
@@ -372,13 +373,14 @@ static int parse_faults(struct ctx *x, const struct json_val *v)
     struct json_iter it;
     struct json_val e;
     json_iter_init(&it, v);
-    while (json_iter_next_elem(&it, &e)) {
+    for (uint32_t index = 0; json_iter_next_elem(&it, &e); index++) {
         struct fault_event ev;
         int rc = parse_event(x, &e, &ev);
         if (rc < 0) {
             free(ev.target_names);
             return rc;
         }
+        ev.timeline = index + 1;
         if (!nemesis_plan_add(&events, &ev))
             return fail(x, e.p, "more than %u fault events", NEMESIS_EVENTS_MAX);
     }
@@ -619,6 +621,7 @@ int scenario_load_text(const char *text, size_t len, const char *name, struct co
             return rc;
     }
     scenario_limit_s = c->time_limit_s;
+    scenario_name = xstrdup(name);
     return 0;
 }
 
@@ -654,6 +657,11 @@ int scenario_load_file(const char *path, struct config *c, char *err, size_t ele
     return rc;
 }
 
+static const char *sname(void)
+{
+    return scenario_name ? scenario_name : "scenario";
+}
+
 /* Resolves one event's node names into a fresh array; 0 or -EINVAL with err filled. */
 static int resolve_names(const struct config *c, const struct fault_event *e, uint32_t **out,
                          uint32_t *count, char *err, size_t elen)
@@ -670,9 +678,8 @@ static int resolve_names(const struct config *c, const struct fault_event *e, ui
             j++;
         if (j == c->node_count) {
             snprintf(err, elen,
-                     "scenario event at line %u names node '%s', which is not among the run's "
-                     "nodes",
-                     e->line, tok);
+                     "%s:%u:%u: \"%s\" names node '%s', which is not among the run's nodes",
+                     sname(), e->line, e->column, fault_action_name(e->action), tok);
             rc = -EINVAL;
         } else if (n < c->node_count) {
             nodes[n++] = j;
@@ -696,9 +703,20 @@ int scenario_resolve(const struct config *c, char *err, size_t elen)
         const struct fault_event *e = &events.events[i];
         if (e->at_s > scenario_limit_s) {
             snprintf(err, elen,
-                     "scenario event at line %u (%s at %.3f s) is after the scenario's time limit "
-                     "(%.3f s)",
-                     e->line, fault_action_name(e->action), e->at_s, scenario_limit_s);
+                     "%s:%u:%u: \"%s\" at %.3f s is after the scenario's time limit (%.3f s)",
+                     sname(), e->line, e->column, fault_action_name(e->action), e->at_s,
+                     scenario_limit_s);
+            return -EINVAL;
+        }
+        /* A spec is drawn when the run is planned (nemesis_plan_build); one that can name no
+         * node at this node count would be an event that silently does nothing. */
+        if (e->target != TARGET_LIST && e->target != TARGET_NONE &&
+            nemesis_target_count(e->target, c->node_count) == 0) {
+            snprintf(err, elen,
+                     "%s:%u:%u: \"%s\": \"targets\": '%s' picks no node among %u; name the "
+                     "nodes instead (\"nodes\")",
+                     sname(), e->line, e->column, fault_action_name(e->action),
+                     target_spec_name(e->target), c->node_count);
             return -EINVAL;
         }
     }

@@ -31,7 +31,9 @@ int scenario_load_text(const char *text, size_t len, const char *name, struct co
 struct nemesis_plan *scenario_events(void);
 
 /* Turns the events' node names into indices of c's final node list, and checks that every
- * event time is within the time limit. 0, or -EINVAL with a reason naming the event. */
+ * event time is within the time limit and that every target spec picks a node among c's (the
+ * specs themselves are drawn by nemesis_plan_build, from the seed). 0, or -EINVAL with
+ * "FILE:LINE:COL: reason". */
 int scenario_resolve(const struct config *c, char *err, size_t elen);
 
 /* Frees the events. */

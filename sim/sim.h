@@ -124,6 +124,7 @@ struct fault_record {
     int64_t time_ns;
     enum fault_action action;
     bool applied;
+    uint32_t timeline; /* the scenario event it came from, as fault_event.timeline (0: none) */
     char detail[240];
 };
 
@@ -182,6 +183,8 @@ struct sim {
     char partition_desc[512];
     struct fault_record *fault_log;
     size_t fault_log_len;
+    /* The timeline index of the event being applied, for its records. */
+    uint32_t fault_timeline;
     char clock_dir[256];   /* private directory of the clock control blocks */
     const char *clock_lib; /* path of libeddyclock.so, NULL when clock faults are off */
     bool clock_needed;

@@ -117,8 +117,10 @@ def test_scenario_errors_name_field_and_position():
         ('{"workload": "kafka"}', "1:14", "workload"),
         ('{"workload": "echo", "faults": [{"at": 1, "f": "explode"}]}', "1:", "explode"),
         ('{"workload": "echo", "faults": [{"at": 1, "f": "kill"}]}', "1:", "targets"),
-        ('{"workload": "echo",\n "faults": [{"at": 1, "f": "kill", "nodes": ["n9"]}]}', "line",
+        ('{"workload": "echo",\n "faults": [{"at": 1, "f": "kill", "nodes": ["n9"]}]}', "2:13:",
          "n9"),
+        ('{"workload": "echo", "node-count": 3,\n "faults": [{"at": 1, "f": "pause",\n'
+         ' "targets": "minority-third"}]}', "2:13:", "picks no node among 3"),
         ('{"workload": "echo", "time-limit": 5, "faults": [{"at": 9, "f": "stop-loss"}]}',
          "after", "time limit"),
         ('{"workload": "echo",, }', "1:21", "JSON"),
@@ -156,6 +158,111 @@ def test_flags_override_scenario():
     check(e["time-limit"] == 1 and e["node-count"] == 2 and e["rate"] == 100,
           "flags override the file", r)
     check(r.results["availability"]["valid?"] is True, "availability total came from the file", r)
+    r.cleanup()
+
+
+# ==== Every timeline event of every shipped scenario is applied ====
+
+TARGETED = ("clock-bump", "clock-strobe", "clock-drift", "clock-set", "clock-reset", "kill",
+            "pause")
+
+
+def target_count(spec, n):
+    return {"one": 1, "minority": n // 2, "minority-third": (n - 1) // 3,
+            "majority": n // 2 + 1, "all": n}[spec]
+
+
+def node_of(detail):
+    """The node a per-node record names: "kill n1 (...)", "clock-bump n1: ...", "pause n1: down"."""
+    return detail.split()[1].rstrip(":")
+
+
+def check_timeline_applied(name):
+    """Runs a shipped scenario up to just past its last timeline event (at a low rate: only the
+    faults matter here) and finds every timeline event in faults.events by its "timeline" index,
+    with one record per target node, each applied or saying why not."""
+    path = scenario(name)
+    with open(path) as f:
+        timeline = json.load(f)["faults"]
+    limit = max(e["at"] for e in timeline) + 0.3
+    r = Run(["--scenario", path, "--bin", node_bin(), "--time-limit", f"{limit:g}",
+             "--rate", "50", "--seed", "7"], timeout=180)
+    check(r.code == 0, f"{name}: the default node is valid", r)
+    n = len(r.results["nodes"])
+    for i, ev in enumerate(timeline):
+        recs = [e for e in events(r) if e.get("timeline") == i]
+        what = f"{name}: timeline event {i} {ev}"
+        check(recs, f"{what} is missing from faults.events", r)
+        check(all(x["f"] == ev["f"] for x in recs), f"{what}: records {recs}", r)
+        check(all(x["time"] >= ev["at"] * 1e9 for x in recs), f"{what}: not early: {recs}", r)
+        for x in recs:
+            check(x["applied"] or "already" in x["detail"] or ": down" in x["detail"],
+                  f"{what}: not applied for a reason other than the random nemesis: {x}", r)
+        if ev["f"] not in TARGETED:
+            continue
+        nodes = [node_of(x["detail"]) for x in recs]
+        check(len(set(nodes)) == len(nodes), f"{what}: a node twice: {nodes}", r)
+        if "nodes" in ev:
+            check(sorted(nodes) == sorted(ev["nodes"]), f"{what}: hit {nodes}", r)
+        elif ev["targets"] == "random":
+            check(1 <= len(nodes) <= n, f"{what}: hit {nodes}", r)
+        else:
+            check(len(nodes) == target_count(ev["targets"], n), f"{what}: hit {nodes}", r)
+    hist = [o for o in r.history() if o["process"] == "nemesis"]
+    check(len(hist) == len(events(r)), "every fault record is in the history", r)
+    check_no_node_alive(r)
+    r.cleanup()
+
+
+def test_timeline_chaos():
+    check_timeline_applied("chaos.json")
+
+
+def test_timeline_clock_skew():
+    check_timeline_applied("clock-skew.json")
+
+
+def test_timeline_kill_restart():
+    check_timeline_applied("kill-restart.json")
+
+
+def test_timeline_partitions():
+    check_timeline_applied("partitions.json")
+
+
+def test_timeline_pause():
+    check_timeline_applied("pause.json")
+
+
+def test_timeline_restart_into_the_past():
+    check_timeline_applied("restart-into-the-past.json")
+
+
+def test_timeline_tests_cover_every_scenario():
+    """A scenario added with a timeline needs its test_timeline_* above."""
+    sdir = os.path.join(eddytest.SOURCE, "scenarios")
+    for fname in sorted(os.listdir(sdir)):
+        if not fname.endswith(".json"):
+            continue
+        with open(os.path.join(sdir, fname)) as f:
+            if not json.load(f).get("faults"):
+                continue
+        fn = "test_timeline_" + fname[:-5].replace("-", "_")
+        check(fn in globals(), f"scenarios/{fname} has a timeline but no {fn}")
+
+
+def test_random_targets_that_pick_nobody_are_reported():
+    """On one node a random kill or pause may draw "minority" (no node): it is recorded as not
+    applied, never dropped in silence, so every planned event leaves a record."""
+    r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "1", "--nemesis",
+             "kill,pause", "--nemesis-interval", "0.2", "--time-limit", "2", "--rate", "50",
+             "--seed", "1"])
+    check(r.code == 0, "valid", r)
+    nobody = [e for e in events(r) if "picks no node among 1" in e["detail"]]
+    check(nobody and not any(e["applied"] for e in nobody), "reported as not applied", r)
+    check(len(events(r)) >= r.results["faults"]["planned"], "every planned event is recorded", r)
+    check(f"{r.results['faults']['not-applied-count']} could not be applied" in r.out,
+          "the summary counts them", r)
     r.cleanup()
 
 

@@ -6,8 +6,9 @@
  * node list (n0..n4 when it names none): every event left must fall within the time limit and
  * name only existing nodes, each once, and at least one when it names them. The random schedule
  * is then planned as a run plans it (skipped when it would hold more than PLAN_EVENTS_MAX
- * events, to keep each input fast) and must come out sorted. Everything is freed after each
- * input; LeakSanitizer reports what is not.
+ * events, to keep each input fast) and must come out sorted, with at least one node for every
+ * timeline event that acts on nodes. Everything is freed after each input; LeakSanitizer
+ * reports what is not.
  * Known bugs, reported and not yet fixed, may be tolerated only where FUZZ_TOLERATE_KNOWN_BUGS is
  * defined (the libFuzzer build, so that a run can look for new ones); test_fuzz_regressions
  * does not define it and fails on their reproducers until the fix lands. Delete the tolerance
@@ -84,10 +85,18 @@ static void check_plan(const struct config *c)
     nemesis_plan_build(&p, scenario, c, c->node_count);
     for (size_t i = 0; i + 1 < p.len; i++)
         FUZZ_CHECK(p.events[i].at_s <= p.events[i + 1].at_s, "plan not sorted at %zu", i);
-    for (size_t i = 0; i < p.len; i++)
-        for (uint32_t j = 0; j < p.events[i].node_count; j++)
-            FUZZ_CHECK(p.events[i].nodes[j] < c->node_count, "planned event %zu: node %u of %u", i,
-                       p.events[i].nodes[j], c->node_count);
+    for (size_t i = 0; i < p.len; i++) {
+        const struct fault_event *e = &p.events[i];
+        for (uint32_t j = 0; j < e->node_count; j++)
+            FUZZ_CHECK(e->nodes[j] < c->node_count, "planned event %zu: node %u of %u", i,
+                       e->nodes[j], c->node_count);
+        /* A timeline event that acts on nodes must have some: resolve refuses a spec that
+         * picks none, and the planner draws the rest. */
+        FUZZ_CHECK(!e->timeline || !fault_action_targeted(e->action) || e->node_count > 0,
+                   "timeline event %u (line %u, %s, targets %s) planned with no node",
+                   e->timeline - 1, e->line, fault_action_name(e->action),
+                   target_spec_name(e->target));
+    }
     nemesis_plan_fini(&p);
 }
 

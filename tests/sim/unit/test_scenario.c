@@ -528,10 +528,43 @@ Test(scenario, resolve_refuses_an_unknown_node)
     char err[256] = "";
     cr_expect_eq(scenario_resolve(&l.c, err, sizeof(err)), -EINVAL);
     cr_expect(strstr(err, "'n3'") != NULL, "error names the node: %s", err);
-    cr_expect(strstr(err, "line 3") != NULL, "error names the event's line: %s", err);
+    cr_expect(strncmp(err, NAME ":3:3: ", strlen(NAME ":3:3: ")) == 0,
+              "error names the event's position: %s", err);
     scenario_reset();
     config_fini(&l.c);
     ASSERT_NO_LEAKS(); /* the events after the bad one must be freed too */
+}
+
+Test(scenario, resolve_refuses_a_target_spec_that_picks_no_node)
+{
+    struct loaded l;
+    load(&l, "{\"node-count\": 3, \"faults\": [\n"
+             "  {\"at\": 1, \"f\": \"kill\", \"targets\": \"majority\"},\n"
+             "   {\"at\": 2, \"f\": \"clock-reset\", \"targets\": \"minority-third\"}\n"
+             "]}");
+    expect_ok(&l);
+    char err[256] = "";
+    cr_expect_eq(scenario_resolve(&l.c, err, sizeof(err)), -EINVAL);
+    cr_expect(strncmp(err, NAME ":3:4: ", strlen(NAME ":3:4: ")) == 0, "position: %s", err);
+    cr_expect(strstr(err, "minority-third") && strstr(err, "among 3"), "reason: %s", err);
+    scenario_reset();
+    config_fini(&l.c);
+
+    /* The same spec on four nodes picks one, and resolve leaves specs to the planner. */
+    load(&l, "{\"node-count\": 4, \"faults\": [\n"
+             "  {\"at\": 1, \"f\": \"kill\", \"targets\": \"minority-third\"},\n"
+             "  {\"at\": 2, \"f\": \"start\"}\n"
+             "]}");
+    expect_ok(&l);
+    cr_assert_eq(scenario_resolve(&l.c, err, sizeof(err)), 0, "%s", err);
+    struct nemesis_plan *p = scenario_events();
+    cr_assert_eq(p->len, 2);
+    cr_expect_eq(p->events[0].target, TARGET_MINORITY_THIRD);
+    cr_expect_eq(p->events[0].timeline, 1, "1 + the index in \"faults\"");
+    cr_expect_eq(p->events[1].timeline, 2);
+    scenario_reset();
+    config_fini(&l.c);
+    ASSERT_NO_LEAKS();
 }
 
 Test(scenario, resolve_refuses_events_after_the_scenarios_own_limit)
@@ -544,7 +577,8 @@ Test(scenario, resolve_refuses_events_after_the_scenarios_own_limit)
     expect_ok(&l);
     char err[256] = "";
     cr_expect_eq(scenario_resolve(&l.c, err, sizeof(err)), -EINVAL);
-    cr_expect(strstr(err, "line 3") != NULL, "error names the event: %s", err);
+    cr_expect(strncmp(err, NAME ":3:3: ", strlen(NAME ":3:3: ")) == 0, "error names the event: %s",
+              err);
     cr_expect(strstr(err, "time limit") != NULL, "error: %s", err);
     scenario_reset();
     config_fini(&l.c);
@@ -622,7 +656,7 @@ Test(scenario, resolve_error_after_a_dropped_event_leaves_no_dangling_pointer)
     struct config c = resolved_config(2, 3);
     char err[256] = "";
     cr_expect_eq(scenario_resolve(&c, err, sizeof(err)), -EINVAL);
-    cr_expect(strstr(err, "line 3") != NULL, "error names the late event: %s", err);
+    cr_expect(strstr(err, NAME ":3:3: ") != NULL, "error names the late event: %s", err);
     /* The checks come before any change, so the plan is left whole. */
     cr_expect_eq(scenario_events()->len, 2);
     scenario_reset();
