@@ -48,20 +48,32 @@ struct ctx {
     char *err;
     size_t elen;
     char *owned; /* the file's bytes, kept alive for config strings that point into them */
+    /* The last position computed: fields and events are met in file order, so each position
+     * is counted on from the previous one, and the whole parse stays linear in the file. */
+    const char *mark;
+    unsigned mark_line, mark_col;
+    uint32_t node_count; /* "node-count", applied once at the end (0: none, or "nodes" came
+                            later): a file repeating it must not build 4,096 names each time */
 };
 
-static void position(const struct ctx *x, const char *at, unsigned *line, unsigned *col)
+static void position(struct ctx *x, const char *at, unsigned *line, unsigned *col)
 {
-    *line = 1;
-    *col = 1;
-    for (const char *p = x->text; p < at; p++) {
+    if (!x->mark || at < x->mark) {
+        x->mark = x->text;
+        x->mark_line = 1;
+        x->mark_col = 1;
+    }
+    for (const char *p = x->mark; p < at; p++) {
         if (*p == '\n') {
-            (*line)++;
-            *col = 1;
+            x->mark_line++;
+            x->mark_col = 1;
         } else {
-            (*col)++;
+            x->mark_col++;
         }
     }
+    x->mark = at;
+    *line = x->mark_line;
+    *col = x->mark_col;
 }
 
 EDDY_PRINTF(3, 4) static int fail(struct ctx *x, const char *at, const char *fmt, ...)
@@ -210,9 +222,60 @@ static int add_restart(void *ctx, const char *item)
     return 0;
 }
 
+/* ==== Name sets ==== */
+
+/* Open addressing over an array of names (a slot holds index + 1), grown at half load, so that
+ * checking a list for repeats and looking names up stay linear in the file. */
+struct name_index {
+    uint32_t *slot;
+    uint32_t cap; /* a power of two, or 0 */
+};
+
+static uint32_t name_hash(const char *p)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return (uint32_t)(h ^ h >> 32);
+}
+
+/* The index of `name` among names[], or -1. */
+static int64_t name_index_find(const struct name_index *x, char *const *names, const char *name)
+{
+    if (!x->cap)
+        return -1;
+    for (uint32_t j = name_hash(name) & (x->cap - 1); x->slot[j]; j = (j + 1) & (x->cap - 1))
+        if (strcmp(names[x->slot[j] - 1], name) == 0)
+            return x->slot[j] - 1;
+    return -1;
+}
+
+/* Indexes names[count - 1], the newest of count names. */
+static void name_index_add(struct name_index *x, char *const *names, uint32_t count)
+{
+    if (2 * count > x->cap) {
+        free(x->slot);
+        x->cap = x->cap ? 2 * x->cap : 16;
+        while (2 * count > x->cap)
+            x->cap *= 2;
+        x->slot = xcalloc(x->cap, sizeof(uint32_t));
+        for (uint32_t i = 0; i + 1 < count; i++) {
+            uint32_t j = name_hash(names[i]) & (x->cap - 1);
+            while (x->slot[j])
+                j = (j + 1) & (x->cap - 1);
+            x->slot[j] = i + 1;
+        }
+    }
+    uint32_t j = name_hash(names[count - 1]) & (x->cap - 1);
+    while (x->slot[j])
+        j = (j + 1) & (x->cap - 1);
+    x->slot[j] = count;
+}
+
 struct names {
     char **v;
-    uint32_t n;
+    uint32_t n, cap;
+    struct name_index index;
 };
 
 static int add_name(void *ctx, const char *item)
@@ -221,12 +284,26 @@ static int add_name(void *ctx, const char *item)
     /* A comma would make a name impossible to tell apart in "n0,n1" lists. */
     if (!*item || strchr(item, ',') || l->n >= NODES_MAX)
         return -EINVAL;
-    for (uint32_t i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], item) == 0)
-            return -EINVAL;
-    l->v = xrealloc(l->v, (l->n + 1) * sizeof(char *));
+    if (name_index_find(&l->index, l->v, item) >= 0)
+        return -EINVAL;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 8;
+        l->v = xrealloc(l->v, l->cap * sizeof(char *));
+    }
     l->v[l->n++] = xstrdup(item);
+    name_index_add(&l->index, l->v, l->n);
     return 0;
+}
+
+/* Frees the list; with `keep`, the names themselves stay (their owner took them). */
+static void names_fini(struct names *l, bool keep)
+{
+    for (uint32_t i = 0; !keep && i < l->n; i++)
+        free(l->v[i]);
+    if (!keep)
+        free(l->v);
+    free(l->index.slot);
+    memset(l, 0, sizeof(*l));
 }
 
 /* ==== Fault events ==== */
@@ -291,16 +368,17 @@ static int parse_event(struct ctx *x, const struct json_val *obj, struct fault_e
             if (rc == 0) {
                 free(e->target_names); /* a repeated key: the last one wins */
                 e->target_names = xcalloc(1, total);
+                char *at = e->target_names;
                 for (uint32_t i = 0; i < l.n; i++) {
+                    size_t len = strlen(l.v[i]);
                     if (i)
-                        strcat(e->target_names, ",");
-                    strcat(e->target_names, l.v[i]);
+                        *at++ = ',';
+                    memcpy(at, l.v[i], len + 1);
+                    at += len;
                 }
                 e->target = TARGET_LIST;
             }
-            for (uint32_t i = 0; i < l.n; i++)
-                free(l.v[i]);
-            free(l.v);
+            names_fini(&l, false);
         } else if (key_is(&k, "shape")) {
             rc = get_scalar_text(x, &v, "shape", text, sizeof(text));
             if (rc == 0 && partition_shape_parse(text, &e->shape) < 0)
@@ -486,7 +564,7 @@ static int apply_field(struct ctx *x, struct config *c, const struct json_val *k
             return rc;
         if (d < 1 || d > NODES_MAX || d != floor(d))
             return fail(x, v->p, "\"node-count\" must be an integer from 1 to %u", NODES_MAX);
-        config_set_node_count(c, (uint32_t)d);
+        x->node_count = (uint32_t)d;
         return 0;
     }
     if (key_is(k, "nodes")) {
@@ -495,12 +573,12 @@ static int apply_field(struct ctx *x, struct config *c, const struct json_val *k
         if (rc == 0 && l.n == 0)
             rc = fail(x, v->p, "\"nodes\" must name at least one node");
         if (rc < 0) {
-            for (uint32_t i = 0; i < l.n; i++)
-                free(l.v[i]);
-            free(l.v);
+            names_fini(&l, false);
             return rc;
         }
         config_set_node_names(c, l.v, l.n);
+        names_fini(&l, true);
+        x->node_count = 0; /* the later of "nodes" and "node-count" wins */
         return 0;
     }
     struct {
@@ -620,6 +698,8 @@ int scenario_load_text(const char *text, size_t len, const char *name, struct co
         if (rc < 0)
             return rc;
     }
+    if (x.node_count)
+        config_set_node_count(c, x.node_count);
     scenario_limit_s = c->time_limit_s;
     scenario_name = xstrdup(name);
     return 0;
@@ -662,27 +742,31 @@ static const char *sname(void)
     return scenario_name ? scenario_name : "scenario";
 }
 
-/* Resolves one event's node names into a fresh array; 0 or -EINVAL with err filled. */
-static int resolve_names(const struct config *c, const struct fault_event *e, uint32_t **out,
-                         uint32_t *count, char *err, size_t elen)
+/* Resolves one event's node names into a fresh array through `index` (over c's node names);
+ * 0 or -EINVAL with err filled. */
+static int resolve_names(const struct config *c, const struct name_index *index,
+                         const struct fault_event *e, uint32_t **out, uint32_t *count, char *err,
+                         size_t elen)
 {
-    uint32_t *nodes = xcalloc(c->node_count ? c->node_count : 1, sizeof(uint32_t));
+    uint32_t listed = 1;
+    for (const char *p = e->target_names; *p; p++)
+        listed += *p == ',';
+    uint32_t *nodes = xmalloc(listed * sizeof(uint32_t));
     uint32_t n = 0;
     char *names = xstrdup(e->target_names);
     int rc = 0;
     char *save = NULL;
     for (char *tok = strtok_r(names, ",", &save); tok && rc == 0;
          tok = strtok_r(NULL, ",", &save)) {
-        uint32_t j = 0;
-        while (j < c->node_count && strcmp(c->node_names[j], tok) != 0)
-            j++;
-        if (j == c->node_count) {
+        int64_t j = name_index_find(index, c->node_names, tok);
+        if (j < 0) {
             snprintf(err, elen,
                      "%s:%u:%u: \"%s\" names node '%s', which is not among the run's nodes",
                      sname(), e->line, e->column, fault_action_name(e->action), tok);
             rc = -EINVAL;
-        } else if (n < c->node_count) {
-            nodes[n++] = j;
+        } else {
+            ASSERT(n < listed);
+            nodes[n++] = (uint32_t)j;
         }
     }
     free(names);
@@ -720,6 +804,9 @@ int scenario_resolve(const struct config *c, char *err, size_t elen)
             return -EINVAL;
         }
     }
+    struct name_index index = {0};
+    for (uint32_t i = 0; i < c->node_count; i++)
+        name_index_add(&index, c->node_names, i + 1);
     size_t kept = 0, dropped = 0;
     for (size_t i = 0; i < events.len; i++) {
         struct fault_event e = events.events[i];
@@ -732,11 +819,12 @@ int scenario_resolve(const struct config *c, char *err, size_t elen)
         }
         if (e.target_names) {
             uint32_t *nodes, count;
-            if (resolve_names(c, &e, &nodes, &count, err, elen) < 0) {
+            if (resolve_names(c, &index, &e, &nodes, &count, err, elen) < 0) {
                 /* Keep the rest owned, so that scenario_reset frees each exactly once. */
                 for (size_t j = i; j < events.len; j++)
                     events.events[kept++] = events.events[j];
                 events.len = kept;
+                free(index.slot);
                 return -EINVAL;
             }
             free(e.nodes);
@@ -746,6 +834,7 @@ int scenario_resolve(const struct config *c, char *err, size_t elen)
         events.events[kept++] = e;
     }
     events.len = kept;
+    free(index.slot);
     if (dropped)
         fprintf(stderr, "eddy: --time-limit %.3f leaves out %zu of the scenario's fault events\n",
                 c->time_limit_s, dropped);

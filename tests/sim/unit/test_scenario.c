@@ -10,6 +10,8 @@
  */
 #include "unitkit.h"
 #include "cli.h"
+#include "eddy/alloc.h"
+#include "eddy/util.h"
 #include "config.h"
 #include "nemesis.h"
 #include "scenario.h"
@@ -17,9 +19,11 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define NAME "test.json"
 
@@ -663,6 +667,126 @@ Test(scenario, resolve_error_after_a_dropped_event_leaves_no_dangling_pointer)
     config_fini(&c);
     config_fini(&l.c);
     ASSERT_NO_LEAKS();
+}
+
+/* ==== Cost: linear in the file ==== */
+
+/* A text buffer that fills up to the scenario size limit: text_add refuses what would leave
+ * less than 256 bytes, which text_close then uses to close the JSON. */
+struct text {
+    char *p;
+    size_t len;
+};
+
+EDDY_PRINTF(2, 3) static bool text_add(struct text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->p + t->len, SCENARIO_FILE_MAX - t->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n + 256 >= SCENARIO_FILE_MAX - t->len)
+        return false;
+    t->len += (size_t)n;
+    return true;
+}
+
+static void text_close(struct text *t, const char *end)
+{
+    size_t n = strlen(end);
+    cr_assert_lt(t->len + n, SCENARIO_FILE_MAX);
+    memcpy(t->p + t->len, end, n);
+    t->len += n;
+}
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Loads and resolves the text; the CPU seconds it took. */
+static double load_and_resolve(const char *what, struct text *t)
+{
+    double t0 = cpu_s();
+    struct config c;
+    config_defaults(&c);
+    char err[512] = "";
+    int rc = scenario_load_text(t->p, t->len, NAME, &c, err, sizeof(err));
+    cr_expect_eq(rc, 0, "%s: %s", what, err);
+    if (rc == 0)
+        cr_expect_eq(scenario_resolve(&c, err, sizeof(err)), 0, "%s: %s", what, err);
+    double spent = cpu_s() - t0;
+    scenario_reset();
+    config_fini(&c);
+    return spent;
+}
+
+/* Files at the size limit, each shaped to make a per-item rescan or a per-item list scan cost
+ * quadratic time: a position counted from the start of the file for every event, node lists
+ * checked for repeats and looked up name by name, a "node-count" that builds 4,096 names each
+ * time it appears. Linear parsing takes a few tens of milliseconds for each; the bound is
+ * generous (sanitizers, a loaded machine) and only catches the quadratic cost, which takes
+ * seconds. */
+Test(scenario, parsing_is_linear_in_the_file, .timeout = 120)
+{
+    struct text t = {.p = xmalloc(SCENARIO_FILE_MAX)};
+    const double bound_s = 1.0;
+
+    t.len = 0;
+    text_add(&t, "{\"node-count\": 5, \"time-limit\": 60, \"faults\": [\n");
+    for (unsigned i = 0;; i++)
+        if (!text_add(&t, "{\"at\": %u.%03u, \"f\": \"kill\", \"nodes\": [\"n%u\"]},\n", i / 1000,
+                      i % 1000, i % 5))
+            break;
+    text_close(&t, "{\"at\": 0, \"f\": \"start\"}]}");
+    double spent = load_and_resolve("events", &t);
+    cr_expect_lt(spent, bound_s, "%zu bytes of events: %.3f s of CPU", t.len, spent);
+
+    /* 4,096 nodes named in reverse, and lists of all of them. */
+    t.len = 0;
+    text_add(&t, "{\"nodes\": [");
+    for (unsigned i = 0; i < NODES_MAX; i++)
+        text_add(&t, "%s\"n%u\"", i ? "," : "", NODES_MAX - 1 - i);
+    text_add(&t, "], \"faults\": [\n");
+    for (bool more = true; more;) {
+        size_t at = t.len;
+        more = text_add(&t, "{\"at\": 1, \"f\": \"pause\", \"nodes\": [");
+        for (unsigned i = 0; more && i < NODES_MAX; i++)
+            more = text_add(&t, "%s\"n%u\"", i ? "," : "", i);
+        more = more && text_add(&t, "]},\n");
+        if (!more)
+            t.len = at;
+    }
+    text_close(&t, "{\"at\": 2, \"f\": \"resume\"}]}");
+    spent = load_and_resolve("node lists", &t);
+    cr_expect_lt(spent, bound_s, "%zu bytes of node lists: %.3f s of CPU", t.len, spent);
+
+    t.len = 0;
+    text_add(&t, "{");
+    while (text_add(&t, "\"node-count\": 4096, "))
+        ;
+    text_close(&t, "\"workload\": \"echo\"}");
+    spent = load_and_resolve("node-count", &t);
+    cr_expect_lt(spent, bound_s, "%zu bytes of node-count: %.3f s of CPU", t.len, spent);
+
+    free(t.p);
+}
+
+Test(scenario, the_later_of_nodes_and_node_count_wins)
+{
+    struct loaded l;
+    load(&l, "{\"node-count\": 2, \"nodes\": [\"a\", \"b\", \"c\"]}");
+    expect_ok(&l);
+    cr_assert_eq(l.c.node_count, 3);
+    cr_expect_str_eq(l.c.node_names[2], "c");
+    config_fini(&l.c);
+    load(&l, "{\"nodes\": [\"a\", \"b\", \"c\"], \"node-count\": 2, \"node-count\": 4}");
+    expect_ok(&l);
+    cr_assert_eq(l.c.node_count, 4);
+    cr_expect_str_eq(l.c.node_names[3], "n3");
+    config_fini(&l.c);
+    scenario_reset();
 }
 
 /* ==== Files ==== */
