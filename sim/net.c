@@ -168,6 +168,17 @@ static void heap_pop(struct net *n, struct net_msg *out)
 
 /* ==== Sending and delivering ==== */
 
+/* now + ms, saturating: a delay past the range of int64 nanoseconds (a --latency of 9.3e12 ms,
+ * or an exponential draw far out in the tail) means never, not a wrapped-around "at once". */
+static int64_t deliver_at(int64_t now_ns, double ms)
+{
+    double ns = ms * 1e6;
+    int64_t at;
+    if (!(ns < 9e18) || __builtin_add_overflow(now_ns, (int64_t)ns, &at))
+        return INT64_MAX;
+    return at;
+}
+
 unsigned net_send(struct net *n, int64_t now_ns, uint32_t src, uint32_t dest, uint64_t net_id,
                   uint32_t tag, char *line, size_t len)
 {
@@ -200,7 +211,7 @@ unsigned net_send(struct net *n, int64_t now_ns, uint32_t src, uint32_t dest, ui
             n->stats.duplicated++;
         }
         struct net_msg msg = {
-            .deliver_at_ns = now_ns + (int64_t)(ms * 1e6),
+            .deliver_at_ns = deliver_at(now_ns, ms),
             .seq = n->next_seq++,
             .src = src,
             .dest = dest,

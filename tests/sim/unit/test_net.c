@@ -80,6 +80,26 @@ Test(net, constant_latency_delivers_one_link_in_send_order)
     ASSERT_NO_LEAKS();
 }
 
+Test(net, a_latency_beyond_the_clock_range_means_never_not_at_once)
+{
+    static const enum latency_dist dists[] = {LATENCY_CONSTANT, LATENCY_UNIFORM,
+                                               LATENCY_EXPONENTIAL};
+    for (size_t d = 0; d < sizeof(dists) / sizeof(dists[0]); d++) {
+        struct net *n = net_make(2, 9.3e12, dists[d], 3);
+        for (uint64_t i = 0; i < 50; i++)
+            cr_assert_eq(send_id(n, 1000 * MS, 0, 1, i), 1);
+        /* A uniform or exponential draw may be small; none may wrap to before its send. */
+        struct net_msg m;
+        while (pop(n, INT64_MAX - 1, &m))
+            CHECK(m.deliver_at_ns > 1000 * MS, "dist %zu: due at %lld, sent at %lld", d,
+                  (long long)m.deliver_at_ns, (long long)(1000 * MS));
+        if (dists[d] == LATENCY_CONSTANT)
+            cr_expect_eq(net_in_flight(n), 50, "9.3e12 ms is never within a run");
+        net_free(n);
+    }
+    ASSERT_NO_LEAKS();
+}
+
 Test(net, equal_deadlines_pop_in_send_order_across_links)
 {
     struct net *n = net_make(4, 0, LATENCY_CONSTANT, 1);
