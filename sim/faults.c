@@ -75,6 +75,16 @@ static bool clock_usable(struct sim *s, struct sim_node *n, char *why, size_t ca
     return true;
 }
 
+/* True when e would set n's clock before 1970, which the clock library can only read as 0: not
+ * the fault asked for, so it is refused rather than reported as applied. */
+static bool clock_before_epoch(const struct sim_node *n, const struct fault_event *e, int64_t now)
+{
+    int64_t from = e->action == ACT_CLOCK_SET ? now : clockctl_fake_at(n->clock, now), to;
+    if (e->action != ACT_CLOCK_BUMP && e->action != ACT_CLOCK_SET && e->action != ACT_CLOCK_STROBE)
+        return false;
+    return !__builtin_add_overflow(from, (int64_t)(e->delta_ms * 1e6), &to) && to < 0;
+}
+
 static void apply_clock(struct sim *s, const struct fault_event *e)
 {
     int64_t now = clockctl_real_now_ns();
@@ -84,6 +94,12 @@ static void apply_clock(struct sim *s, const struct fault_event *e)
         if (!clock_usable(s, n, why, sizeof(why))) {
             faults_log(s, e->action, false, "%s not applied: %s", fault_action_name(e->action),
                        why);
+            continue;
+        }
+        if (clock_before_epoch(n, e, now)) {
+            faults_log(s, e->action, false,
+                       "%s %s not applied: delta %.3f ms would set its clock before 1970",
+                       fault_action_name(e->action), n->name, e->delta_ms);
             continue;
         }
         int rc = 0;
@@ -139,10 +155,16 @@ static void apply_restart(struct sim *s, const struct fault_event *e)
                 int64_t target = n->start_fake_ns;
                 if (e->restart == RESTART_CLOCK_BEHIND)
                     target -= (int64_t)(e->behind_ms * 1e6);
-                ok = clockctl_set_fake(n->clock, now, target > 0 ? target : 0) == 0;
-                snprintf(clock_note, sizeof(clock_note), ", clock %s: starts %.3f s behind now",
-                         restart_clock_name(e->restart),
-                         (double)(now - clockctl_fake_at(n->clock, now)) / 1e9);
+                int rc = target < 0 ? -ERANGE : clockctl_set_fake(n->clock, now, target);
+                if (rc < 0)
+                    faults_log(s, ACT_RESTART, false,
+                               "restart %s into the past not applied: %.3f ms behind %s", n->name,
+                               e->behind_ms,
+                               target < 0 ? "would set its clock before 1970" : strerror(-rc));
+                else
+                    snprintf(clock_note, sizeof(clock_note), ", clock %s: starts %.3f s behind now",
+                             restart_clock_name(e->restart),
+                             (double)(now - clockctl_fake_at(n->clock, now)) / 1e9);
             } else {
                 snprintf(why, sizeof(why), "no clock control for %s", n->name);
                 faults_log(s, ACT_RESTART, false, "restart %s into the past not applied: %s",

@@ -121,6 +121,17 @@ static int get_number(struct ctx *x, const struct json_val *v, const char *field
     return 0;
 }
 
+/* A clock amount in milliseconds, within what 64-bit nanoseconds hold (about 285 years either
+ * way): 1e300 would otherwise wrap around in the conversion and be applied as something else. */
+static int get_clock_ms(struct ctx *x, const struct json_val *v, const char *field, double *out)
+{
+    int rc = get_number(x, v, field, out);
+    if (rc == 0 && fabs(*out) > SCENARIO_CLOCK_MS_MAX)
+        return fail(x, v->p, "\"%s\" must be within +-%.0e ms (about 285 years)", field,
+                    SCENARIO_CLOCK_MS_MAX);
+    return rc;
+}
+
 /* A string field the config keeps (c given), or one that is only checked (c NULL). */
 static int get_string(struct ctx *x, struct config *c, const struct json_val *v, const char *field,
                       const char **out)
@@ -388,11 +399,11 @@ static int parse_event(struct ctx *x, const struct json_val *obj, struct fault_e
                           text);
             e->shape_given = true;
         } else if (key_is(&k, "delta-ms")) {
-            rc = get_number(x, &v, "delta-ms", &e->delta_ms);
+            rc = get_clock_ms(x, &v, "delta-ms", &e->delta_ms);
         } else if (key_is(&k, "offset-ms")) {
-            rc = get_number(x, &v, "offset-ms", &e->delta_ms);
+            rc = get_clock_ms(x, &v, "offset-ms", &e->delta_ms);
         } else if (key_is(&k, "period-ms")) {
-            rc = get_number(x, &v, "period-ms", &e->period_ms);
+            rc = get_clock_ms(x, &v, "period-ms", &e->period_ms);
             if (rc == 0 && e->period_ms <= 0)
                 rc = fail(x, v.p, "\"period-ms\" must be positive");
         } else if (key_is(&k, "duration")) {
@@ -413,7 +424,7 @@ static int parse_event(struct ctx *x, const struct json_val *obj, struct fault_e
                 rc =
                     fail(x, v.p, "\"restart-clock\": '%s' is not one of now, behind, replay", text);
         } else if (key_is(&k, "behind-ms")) {
-            rc = get_number(x, &v, "behind-ms", &e->behind_ms);
+            rc = get_clock_ms(x, &v, "behind-ms", &e->behind_ms);
             if (rc == 0 && e->behind_ms < 0)
                 rc = fail(x, v.p, "\"behind-ms\" must not be negative");
         } else {

@@ -266,6 +266,37 @@ def test_random_targets_that_pick_nobody_are_reported():
     r.cleanup()
 
 
+def test_clock_before_1970_is_refused():
+    """A bump, a set or a restart into the past that would put a clock before 1970 (which the
+    clock library can only read as 0) is reported as not applied, never as done."""
+    text = json.dumps({
+        "workload": "unique-ids", "node-count": 2, "time-limit": 1.5, "rate": 50,
+        "faults": [
+            {"at": 0.2, "f": "clock-bump", "nodes": ["n0"], "delta-ms": -9e12},
+            {"at": 0.3, "f": "clock-set", "nodes": ["n1"], "offset-ms": -8e12},
+            {"at": 0.4, "f": "clock-bump", "nodes": ["n1"], "delta-ms": -60000},
+            {"at": 0.5, "f": "kill", "nodes": ["n1"]},
+            {"at": 0.7, "f": "start", "restart-clock": "behind", "behind-ms": 9e12}]})
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "epoch.json")
+        with open(path, "w") as f:
+            f.write(text)
+        r = Run(["--scenario", path, "--bin", node_bin(), "--seed", "3"])
+    check(r.code == 0, "valid", r)
+    by = {e["timeline"]: e for e in events(r) if "timeline" in e and e["f"] != "start"}
+    for i in (0, 1):
+        check(not by[i]["applied"] and "before 1970" in by[i]["detail"], f"refused: {by[i]}", r)
+    check(by[2]["applied"], f"a bump of a minute is applied: {by[2]}", r)
+    start = [e for e in events(r) if e.get("timeline") == 4]
+    check(any(not e["applied"] and "before 1970" in e["detail"] for e in start),
+          f"the restart's clock is refused: {start}", r)
+    check(any(e["applied"] and "restart n1" in e["detail"] for e in start),
+          f"the node itself is restarted: {start}", r)
+    for name, c in r.results["faults"]["clocks"].items():
+        check(all(o > -1e10 for _, o in c["offsets"]), f"{name}'s clock stayed after 1970", r)
+    r.cleanup()
+
+
 # ==== Detection: each naive strategy caught by the scenario aimed at its flaw ====
 
 def run_strategy(scen, strategy, limit):

@@ -19,6 +19,7 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +336,18 @@ static const struct bad_case bad_cases[] = {
     {"{\"faults\": [{\"at\": 1, \"f\": \"clock-strobe\", \"targets\": \"all\", "
      "\"period-ms\": 0}]}",
      "0}", "period-ms"},
+    {"{\"faults\": [{\"at\": 1, \"f\": \"clock-bump\", \"targets\": \"all\", "
+     "\"delta-ms\": 1e300}]}",
+     "1e300", "delta-ms"},
+    {"{\"faults\": [{\"at\": 1, \"f\": \"clock-set\", \"targets\": \"all\", "
+     "\"offset-ms\": -9.1e12}]}",
+     "-9.1e12", "offset-ms"},
+    {"{\"faults\": [{\"at\": 1, \"f\": \"clock-strobe\", \"targets\": \"all\", "
+     "\"delta-ms\": 1, \"period-ms\": 1e19}]}",
+     "1e19", "period-ms"},
+    {"{\"faults\": [{\"at\": 1, \"f\": \"start\", \"restart-clock\": \"behind\", "
+     "\"behind-ms\": 1e300}]}",
+     "1e300", "behind-ms"},
     {"{\"faults\": [{\"at\": 1, \"f\": \"start-loss\"}]}", "{\"at\"", "probability"},
     {"{\"faults\": [{\"at\": 1, \"f\": \"start-duplicate\"}]}", "{\"at\"", "probability"},
     {"{\"faults\": [{\"at\": 1, \"f\": \"start-loss\", \"probability\": 2}]}", "2}", "probability"},
@@ -771,6 +784,18 @@ Test(scenario, parsing_is_linear_in_the_file, .timeout = 120)
     cr_expect_lt(spent, bound_s, "%zu bytes of node-count: %.3f s of CPU", t.len, spent);
 
     free(t.p);
+}
+
+Test(scenario, clock_amounts_up_to_the_nanosecond_range_are_kept)
+{
+    struct loaded l;
+    load(&l, "{\"faults\": [{\"at\": 1, \"f\": \"clock-bump\", \"targets\": \"all\", "
+             "\"delta-ms\": -9e12}]}");
+    expect_ok(&l);
+    cr_expect_eq(scenario_events()->events[0].delta_ms, -9e12);
+    cr_expect_lt(fabs(SCENARIO_CLOCK_MS_MAX * 1e6), 9.2233e18, "converts to int64 nanoseconds");
+    config_fini(&l.c);
+    scenario_reset();
 }
 
 Test(scenario, the_later_of_nodes_and_node_count_wins)
