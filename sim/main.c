@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -45,16 +44,6 @@ static void fatal_signal(int sig)
     proc_kill_all_emergency();
     signal(sig, SIG_DFL);
     raise(sig);
-}
-
-/* A thousand nodes need three pipes each: take the hard limit on open files. */
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
 }
 
 static void install_safety_nets(void)
@@ -159,7 +148,6 @@ int main(int argc, char **argv)
 {
     alloc_install_cjson_hooks();
     install_safety_nets();
-    raise_fd_limit();
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
         usage(stderr);

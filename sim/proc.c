@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -96,6 +97,41 @@ unsigned proc_kill_orphans(void)
             break;
     }
     return killed;
+}
+
+/* ==== Descriptors ==== */
+
+static struct rlimit nofile_given; /* the limit eddy was started with, for its nodes */
+static bool nofile_raised;
+
+int proc_reserve_fds(uint32_t nodes, char *err, size_t elen)
+{
+    rlim_t need = (rlim_t)nodes * PROC_FDS_PER_NODE + PROC_FDS_OWN;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return 0;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+        snprintf(err, elen,
+                 "%u nodes need about %llu file descriptors, and the limit is %llu (ulimit -n; "
+                 "at most %llu nodes)",
+                 nodes, (unsigned long long)need, (unsigned long long)rl.rlim_max,
+                 (unsigned long long)(rl.rlim_max > PROC_FDS_OWN
+                                          ? (rl.rlim_max - PROC_FDS_OWN) / PROC_FDS_PER_NODE
+                                          : 0));
+        return -EMFILE;
+    }
+    struct rlimit up = {.rlim_cur = need, .rlim_max = rl.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &up) < 0) {
+        snprintf(err, elen,
+                 "%u nodes need about %llu file descriptors: cannot raise the limit "
+                 "from %llu: %s",
+                 nodes, (unsigned long long)need, (unsigned long long)rl.rlim_cur, strerror(errno));
+        return -EMFILE;
+    }
+    if (!nofile_raised)
+        nofile_given = rl;
+    nofile_raised = true;
+    return 0;
 }
 
 /* ==== Dirty list ==== */
@@ -448,6 +484,8 @@ EDDY_NORETURN static void proc_spawn_child(const struct proc_spawn_opts *o, int 
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
         goto fail;
+    if (nofile_raised)
+        setrlimit(RLIMIT_NOFILE, &nofile_given); /* the node gets the limit eddy was given */
     if (o->cwd && chdir(o->cwd) < 0)
         goto fail;
     execve(o->path, (char *const *)o->argv, envp);

@@ -28,6 +28,9 @@
 #define PROC_RING_LINES 32                   /* recent lines kept, as Maelstrom's debug buffers */
 #define PROC_RING_LINE_MAX 512               /* bytes kept of each of them */
 
+#define PROC_FDS_PER_NODE 5 /* held per node: stdin, stdout, stderr, log, exec pipe */
+#define PROC_FDS_OWN 64     /* eddy's own, spawning included: store files, libev, threads */
+
 struct proc;
 
 /* A complete stdout line (newline excluded, valid during the call). len > PROC_LINE_MAX is
@@ -127,6 +130,12 @@ void proc_fini(struct proc *p);
 
 /* Appends the last lines of stdout and stderr, formatted for a crash report, to out. */
 void proc_describe_last_lines(const struct proc *p, struct buf *out);
+
+/* Makes sure eddy can hold the descriptors of `nodes` nodes: raises the soft RLIMIT_NOFILE up
+ * to the hard one when needed (nodes are still started with the limit eddy was given). 0, or
+ * -EMFILE with a one-line reason in err when even the hard limit is too low. Call before the
+ * first spawn. */
+int proc_reserve_fds(uint32_t nodes, char *err, size_t elen);
 
 /* Kills every process group eddy started that is still alive. Async-signal-safe: for signal
  * handlers and atexit. */

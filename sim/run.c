@@ -444,6 +444,10 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
         return 255;
     }
     resolved_bin = bin;
+    if (proc_reserve_fds(cfg->node_count, err, sizeof(err)) < 0) {
+        fprintf(stderr, "eddy: --node-count: %s\n", err);
+        return 254;
+    }
     if (!cfg->seed_given)
         cfg->seed = random_seed();
 

@@ -222,6 +222,46 @@ def test_sigkill_of_eddy_leaves_no_node():
             check(not alive(pid), f"node {pid} outlived a SIGKILLed eddy (PR_SET_PDEATHSIG)")
 
 
+# ==== Descriptors ====
+
+def with_nofile(soft, hard):
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_node_count_beyond_the_descriptor_limit_is_refused_up_front():
+    with tempfile.TemporaryDirectory() as store:
+        t0 = time.monotonic()
+        p = subprocess.run([eddy_bin(), "test", "-w", "echo", "--bin", node_bin(), "--store",
+                            store, "--node-count", "4096", "--time-limit", "1"],
+                           capture_output=True, text=True, timeout=60,
+                           preexec_fn=with_nofile(1024, 1024))
+        check(p.returncode == 254, f"exit 254 before any node: {p.returncode} {p.stderr}")
+        check("--node-count" in p.stderr and "1024" in p.stderr and "at most 192 nodes" in p.stderr
+              and p.stderr.count("\n") == 1, f"one line naming the flag and limit: {p.stderr}")
+        check(not os.path.exists(os.path.join(store, "latest")), "no run started")
+        check(time.monotonic() - t0 < 30, "at once")
+
+
+def test_node_count_above_the_soft_descriptor_limit_runs():
+    """60 nodes need about 364 descriptors: eddy raises its soft limit of 256 to what it needs,
+    and its nodes still get the limit eddy was given."""
+    with tempfile.TemporaryDirectory() as d:
+        wrapper = os.path.join(d, "node.sh")
+        with open(wrapper, "w") as f:
+            f.write(f"#!/bin/sh\necho \"nofile $(ulimit -Sn)\" >&2\nexec {node_bin()} \"$@\"\n")
+        os.chmod(wrapper, 0o755)
+        store = os.path.join(d, "store")
+        p = subprocess.run([eddy_bin(), "test", "--store", store, "--no-progress", "-w", "echo",
+                            "--bin", wrapper, "--node-count", "60", "--time-limit", "1",
+                            "--rate", "20"], capture_output=True, text=True, timeout=120,
+                           preexec_fn=with_nofile(256, 4096))
+        check(p.returncode == 0, f"valid with 60 nodes: {p.returncode} {p.stdout} {p.stderr}")
+        logs = os.path.join(store, "latest", "node-logs")
+        for name in ("n0", "n59"):
+            with open(os.path.join(logs, name + ".log")) as f:
+                check("nofile 256\n" in f.read(), f"{name} got eddy's own soft limit")
+
+
 # ==== Storage ====
 
 def test_unwritable_store_fails_before_the_run():
