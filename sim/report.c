@@ -562,7 +562,7 @@ static void add_latency(cJSON *res, const struct sim *s)
         add_num(all, names[i], (double)check_quantile(&c->lat_all, qs[i]) / 1e6);
         add_num(ok, names[i], (double)check_quantile(&c->lat_ok, qs[i]) / 1e6);
     }
-    double secs = s->cfg->time_limit_s;
+    double secs = (double)s->client_ns / 1e9;
     add_num(l, "ops-per-second", secs > 0 ? (double)c->count / secs : 0);
 }
 
@@ -845,11 +845,11 @@ int report_write(struct sim *s)
     printf("Ops: %llu (ok %llu, fail %llu, info %llu) in %.1f s; latency p50 %.3f ms, p99 %.3f "
            "ms, max %.3f ms\n",
            (unsigned long long)c->count, (unsigned long long)c->ok, (unsigned long long)c->fail,
-           (unsigned long long)c->info, s->cfg->time_limit_s,
+           (unsigned long long)c->info, (double)s->client_ns / 1e9,
            (double)check_quantile(&c->lat_all, 0.5) / 1e6,
            (double)check_quantile(&c->lat_all, 0.99) / 1e6, (double)c->lat_all.max_ns / 1e6);
     printf("Rate: %.1f ops/s; net %llu messages, %.4f per op\n",
-           s->cfg->time_limit_s > 0 ? (double)c->count / s->cfg->time_limit_s : 0,
+           s->client_ns > 0 ? (double)c->count / ((double)s->client_ns / 1e9) : 0,
            (unsigned long long)s->net_all.msgs,
            c->invokes ? (double)s->net_all.msgs / (double)c->invokes : 0);
     uint64_t applied = 0, refused = 0;

@@ -77,6 +77,10 @@ void sim_crash(struct sim *s, const char *fmt, ...)
 
 static void stop_generating(struct sim *s)
 {
+    if (!s->stopping && s->init_done) {
+        sim_update_now(s);
+        s->client_ns = EDDY_MIN(s->now_ns, s->limit_ns);
+    }
     s->stopping = true;
     ev_timer_stop(s->loop, &s->op_timer);
     ev_timer_stop(s->loop, &s->nemesis_timer);

@@ -223,6 +223,8 @@ struct sim {
     char *command_line;
     unsigned orphans_killed; /* node descendants that escaped their process group */
     int64_t init_ns;         /* from the first spawn to the last init_ok */
+    int64_t client_ns;       /* how long the client phase lasted: the time limit, or less
+                                when the run was interrupted or broke */
 };
 
 /* traffic.c */

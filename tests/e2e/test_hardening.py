@@ -6,6 +6,7 @@ a fixed time in the hope that something has happened.
 """
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -179,6 +180,15 @@ def test_sigint_stops_cleanly():
         check(len(lines) > 0, "history kept")
         json.loads(lines[-1])  # flushed whole: the last line is complete JSON
         check("interrupted" in out, f"the summary says so: {out}")
+        # The figures are over the client phase that ran, not over the 600 s asked for.
+        m = re.search(r"\) in ([0-9.]+) s;.*\nRate: ([0-9.]+) ops/s", out)
+        check(m, f"the summary's Ops and Rate lines: {out}")
+        ran, rate = float(m.group(1)), float(m.group(2))
+        check(0 < ran < time.monotonic() - t0 + 60, f"ran {ran} s, not the time limit: {out}")
+        check(rate > 0 and abs(r["stats"]["count"] / rate - ran) <= 0.06,
+              f"rate {rate} = ops / {ran} s: {out}")
+        ops_s = r["latency"]["ops-per-second"]
+        check(abs(ops_s - rate) <= 0.1 + 0.01 * rate, f"results.json agrees: {ops_s}")
         for pid in pids:
             check(not alive(pid), f"node {pid} outlived eddy")
 
