@@ -15,8 +15,8 @@ exit-early (exit 3 after N requests), no-init (never answer init), bigint (integ
 (no relaying), flood (endless garbage on stdout after init), no-read (stops reading stdin
 after init), huge-line (a 100 MB line on stdout), close-stdout (closes stdout after init),
 ignore-term (ignores SIGTERM), die-in-init (exits while handling init), chatty (a megabyte of
-stderr per request), spam (the first node sends 20 MB of messages to the second, which never
-reads stdin again).
+stderr per request), spam (the first node sends 20 MB of messages to the second before its
+init_ok; the second never reads stdin again).
 """
 import json
 import os
@@ -86,6 +86,12 @@ for line in sys.stdin:
             os._exit(9)
         node_id = body["node_id"]
         node_ids = body["node_ids"]
+        if MODE == "spam" and node_id == node_ids[0]:
+            # Before init_ok, so that eddy has read every message before the run starts,
+            # however slowly this process or eddy runs.
+            filler = "z" * 1000
+            for i in range(20000):
+                send(node_ids[1], {"type": "spam", "filler": filler, "n": i})
         reply(msg, {"type": "init_ok"})
         if MODE == "ignore-term":
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -102,13 +108,9 @@ for line in sys.stdin:
                 sys.stdout.write(chunk)
             sys.stdout.write("\n")
             sys.stdout.flush()
-        if MODE == "spam":
-            if node_id == node_ids[1]:
-                while True:
-                    time.sleep(3600)
-            filler = "z" * 1000
-            for i in range(20000):
-                send(node_ids[1], {"type": "spam", "filler": filler, "n": i})
+        if MODE == "spam" and node_id == node_ids[1]:
+            while True:
+                time.sleep(3600)
         if MODE == "close-stdout":
             sys.stdout.flush()
             os.close(1)
