@@ -6,10 +6,11 @@
  * each ok reply's echo field with the string that was sent, as JSON values. Latencies go into a
  * log-linear histogram (32 sub-bins per power of two: quantiles within about 3%) and into
  * CHECK_BUCKETS time buckets for the plots; a reservoir keeps a uniform sample of raw points.
- * Depends on: idset, canon, history, json, alloc. Used by: run, report.
+ * Depends on: idset, idprops, canon, history, json, alloc. Used by: run, report.
  */
 #include "check.h"
 #include "canon.h"
+#include "idprops.h"
 #include "idset.h"
 #include "eddy/alloc.h"
 #include "eddy/util.h"
@@ -29,9 +30,16 @@ void check_init(struct check *c, enum workload_kind w, double time_limit_s)
         c->ids = idset_new();
 }
 
+void check_track_id_properties(struct check *c, uint32_t node_count)
+{
+    if (c->workload == WORKLOAD_UNIQUE_IDS && !c->props)
+        c->props = idprops_new(node_count);
+}
+
 void check_fini(struct check *c)
 {
     idset_free(c->ids);
+    idprops_free(c->props);
     for (size_t i = 0; i < c->dups_len; i++)
         free(c->dups[i].text);
     free(c->dups);
@@ -43,6 +51,7 @@ void check_fini(struct check *c)
     free(c->range_hi_text);
     for (unsigned i = 0; i < CHECK_ECHO_ERRORS_MAX; i++)
         free(c->echo_error_text[i]);
+    free(c->echo_wrong_first.text);
     for (unsigned i = 0; i < c->exception_kinds; i++)
         free(c->exceptions[i].example);
 }
@@ -271,6 +280,9 @@ static void unique_ids_ok(struct check *c, const struct check_op *op)
     size_t n;
     const uint8_t *e = idset_last_encoding(c->ids, &n);
     range_update(c, op->value, e, n);
+    if (c->props)
+        idprops_add(c->props, e, n, op->value->len, op->node, op->incarnation, op->invoke_ns,
+                    op->complete_ns);
     if (rc == 0)
         return;
     struct dup_id *d = dup_lookup(c, entry);
@@ -288,7 +300,8 @@ static void unique_ids_ok(struct check *c, const struct check_op *op)
                                    .process = op->process,
                                    .time_ns = op->complete_ns,
                                    .node = op->node,
-                                   .client = op->client});
+                                   .client = op->client,
+                                   .incarnation = op->incarnation});
 }
 
 /* ==== echo ==== */
@@ -301,11 +314,18 @@ static void echo_ok(struct check *c, const struct check_op *op)
     bool same = v && v->type == JSON_STRING && json_str_eq(v, want, (size_t)n);
     if (same)
         return;
-    if (c->echo_errors < CHECK_ECHO_ERRORS_MAX) {
-        char text[512];
-        snprintf(text, sizeof(text), "Expected a message with :echo \"%s\" but received %.*s", want,
-                 v ? (int)EDDY_MIN(v->len, (size_t)400) : 4, v ? v->p : "null");
+    char text[512];
+    snprintf(text, sizeof(text), "Expected a message with :echo \"%s\" but received %.*s", want,
+             v ? (int)EDDY_MIN(v->len, (size_t)400) : 4, v ? v->p : "null");
+    if (c->echo_errors < CHECK_ECHO_ERRORS_MAX)
         c->echo_error_text[c->echo_errors] = xstrdup(text);
+    if (c->echo_wrong++ == 0) {
+        c->echo_wrong_first.node = op->node;
+        c->echo_wrong_first.incarnation = op->incarnation;
+        c->echo_wrong_first.client = op->client;
+        c->echo_wrong_first.process = op->process;
+        c->echo_wrong_first.time_ns = op->complete_ns;
+        c->echo_wrong_first.text = xstrdup(text);
     }
     c->echo_errors++;
 }

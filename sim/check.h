@@ -6,7 +6,7 @@
  * unique-ids, payload comparison for echo). Duplicates are remembered with every op that returned
  * them (up to CHECK_DUP_OPS_MAX ops; counts stay exact past that). The verdicts follow
  * Maelstrom's rules and result keys; report.c turns them into results.json.
- * Depends on: idset, canon, history, json. Used by: run, report.
+ * Depends on: idset, idprops, canon, history, json. Used by: run, report.
  */
 #ifndef EDDY_SIM_CHECK_H
 #define EDDY_SIM_CHECK_H
@@ -33,6 +33,7 @@ struct check_op {
     int64_t invoke_ns; /* since the test start */
     int64_t complete_ns;
     uint32_t node;
+    uint32_t incarnation; /* of the node, 0 for its first process */
     uint32_t client;
     uint64_t process;
     uint64_t index; /* history index of the completion */
@@ -51,6 +52,7 @@ struct dup_op {
     int64_t time_ns;
     uint32_t node;
     uint32_t client;
+    uint32_t incarnation;
     bool first; /* the first op to return the ID (details come from the history) */
 };
 
@@ -92,6 +94,7 @@ struct check {
 
     /* unique-ids */
     struct idset *ids;
+    struct idprops *props; /* ID order and shape, when check_track_id_properties asked */
     uint64_t acknowledged;
     uint64_t dup_ids;    /* distinct IDs seen more than once */
     uint64_t dup_extra;  /* ok ops beyond the first for some ID */
@@ -112,6 +115,13 @@ struct check {
     /* echo */
     uint64_t echo_errors;
     char *echo_error_text[CHECK_ECHO_ERRORS_MAX];
+    uint64_t echo_wrong; /* errors that were ok replies with the wrong payload */
+    struct {
+        uint32_t node, incarnation, client;
+        uint64_t process;
+        int64_t time_ns;
+        char *text;     /* owned */
+    } echo_wrong_first; /* the first of them */
 
     /* exceptions (malformed replies and the like) */
     struct {
@@ -132,6 +142,9 @@ struct check {
 
 void check_init(struct check *c, enum workload_kind w, double time_limit_s);
 void check_fini(struct check *c);
+
+/* unique-ids: also measure the IDs' order and shape (idprops.h) over node_count nodes. */
+void check_track_id_properties(struct check *c, uint32_t node_count);
 
 void check_invoke(struct check *c);
 

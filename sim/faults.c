@@ -173,6 +173,8 @@ static void apply_restart(struct sim *s, const struct fault_event *e)
         }
         n->down = false;
         n->incarnation++;
+        report_incarnation_start(s, n, e->restart, e->behind_ms,
+                                 e->restart == RESTART_CLOCK_NOW || (n->clock && clock_note[0]));
         sim_spawn_node(s, n);
         if (n->proc.running) {
             traffic_send_init(s, n);

@@ -25,6 +25,43 @@ static void xml_text(FILE *f, const char *s)
 static const char *const checkers[] = {"workload",   "stats", "availability", "protocol",
                                        "exceptions", "net",   "perf",         "timeline"};
 
+/* Which checker a diagnosis finding explains, by its class. */
+static const char *finding_checker(const char *cls)
+{
+    if (strcmp(cls, "availability") == 0)
+        return "availability";
+    if (strncmp(cls, "protocol-", 9) == 0)
+        return "protocol";
+    return "workload";
+}
+
+/* The findings that explain `checker`: the first one's class, count and cause go into the
+ * failure's message (what CI front ends show in one line), all of them into its text. */
+static const cJSON *first_finding(const cJSON *results, const char *checker)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(results, "diagnosis"))
+    {
+        const cJSON *cls = cJSON_GetObjectItemCaseSensitive(x, "class");
+        if (cJSON_IsString(cls) && strcmp(finding_checker(cls->valuestring), checker) == 0 &&
+            strcmp(cls->valuestring, "protocol-warning") != 0)
+            return x;
+    }
+    return NULL;
+}
+
+static void finding_line(FILE *f, const cJSON *x)
+{
+    const cJSON *cls = cJSON_GetObjectItemCaseSensitive(x, "class");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(x, "count");
+    const cJSON *cause = cJSON_GetObjectItemCaseSensitive(x, "cause");
+    xml_text(f, cJSON_IsString(cls) ? cls->valuestring : "?");
+    if (cJSON_IsNumber(n))
+        fprintf(f, " (%.0f)", n->valuedouble);
+    fputs(": ", f);
+    xml_text(f, cJSON_IsString(cause) ? cause->valuestring : "");
+}
+
 int junit_write(const cJSON *results, const char *path, char *err, size_t elen)
 {
     FILE *f = fopen(path, "w");
@@ -80,8 +117,25 @@ int junit_write(const cJSON *results, const char *path, char *err, size_t elen)
             continue;
         }
         char *detail = cJSON_Print(c);
-        fprintf(f, ">\n      <%s message=\"%s %s\">", cJSON_IsFalse(v) ? "failure" : "error",
+        const cJSON *why = first_finding(results, checkers[i]);
+        fprintf(f, ">\n      <%s message=\"%s %s", cJSON_IsFalse(v) ? "failure" : "error",
                 checkers[i], cJSON_IsFalse(v) ? "invalid" : "unknown");
+        if (why) {
+            fputs(": ", f);
+            finding_line(f, why);
+        }
+        fputs("\">", f);
+        /* Every finding of this checker first, then the checker's own map. */
+        const cJSON *x;
+        cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(results, "diagnosis"))
+        {
+            const cJSON *cls = cJSON_GetObjectItemCaseSensitive(x, "class");
+            if (cJSON_IsString(cls) &&
+                strcmp(finding_checker(cls->valuestring), checkers[i]) == 0) {
+                finding_line(f, x);
+                fputs("\n", f);
+            }
+        }
         xml_text(f, detail ? detail : "");
         fprintf(f, "</%s>\n    </testcase>\n", cJSON_IsFalse(v) ? "failure" : "error");
         cJSON_free(detail);

@@ -10,7 +10,9 @@
  */
 #include "report.h"
 #include "junit.h"
+#include "report_diag.h"
 #include "report_html.h"
+#include "idprops.h"
 #include "idset.h"
 #include "store.h"
 #include "eddy/alloc.h"
@@ -38,6 +40,7 @@ enum verdict {
 void report_init(struct sim *s)
 {
     s->clock_series = xcalloc(s->node_count ? s->node_count : 1, sizeof(*s->clock_series));
+    s->incarnations = xcalloc(s->node_count ? s->node_count : 1, sizeof(*s->incarnations));
 }
 
 void report_fini(struct sim *s)
@@ -46,6 +49,10 @@ void report_fini(struct sim *s)
         free(s->clock_series[i].p);
     free(s->clock_series);
     s->clock_series = NULL;
+    for (uint32_t i = 0; s->incarnations && i < s->node_count; i++)
+        free(s->incarnations[i].p);
+    free(s->incarnations);
+    s->incarnations = NULL;
 }
 
 void report_clock_sample(struct sim *s, uint32_t node, int64_t t_ns, int64_t offset_ns)
@@ -59,7 +66,29 @@ void report_clock_sample(struct sim *s, uint32_t node, int64_t t_ns, int64_t off
         c->cap = c->cap ? c->cap * 2 : 32;
         c->p = xrealloc(c->p, c->cap * sizeof(*c->p));
     }
-    c->p[c->len++] = (struct clock_point){.t_ns = t_ns, .offset_ns = offset_ns};
+    /* The clock's parameters too: the diagnosis computes any op's clock from them. */
+    struct clock_point *p = &c->p[c->len++];
+    *p = (struct clock_point){.t_ns = t_ns,
+                              .offset_ns = offset_ns,
+                              .real_ns = clockctl_real_now_ns(),
+                              .incarnation = s->nodes[node].incarnation};
+    if (s->nodes[node].clock && !clockctl_params_read(s->nodes[node].clock, &p->params))
+        memset(&p->params, 0, sizeof(p->params));
+}
+
+void report_incarnation_start(struct sim *s, const struct sim_node *n, enum restart_clock mode,
+                              double behind_ms, bool clock_applied)
+{
+    struct incarnation_log *l = &s->incarnations[n->index];
+    /* Incarnations come one per kill, and kills are fault events: FAULT_LOG_MAX bounds them. */
+    if (l->len >= FAULT_LOG_MAX)
+        return;
+    if (l->len == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->p = xrealloc(l->p, l->cap * sizeof(*l->p));
+    }
+    l->p[l->len++] = (struct incarnation_start){
+        .t_ns = s->now_ns, .mode = mode, .behind_ms = behind_ms, .clock_applied = clock_applied};
 }
 
 /* ==== Progress ==== */
@@ -359,8 +388,8 @@ static int dup_entry_cmp(const void *a, const void *b)
 #define DUPS_IN_RESULTS 1000
 
 /* Writes every duplicated ID with its ops, to results (first DUPS_IN_RESULTS) and to
- * duplicates.jsonl (all), and the first few to the summary text. */
-static void add_duplicates(cJSON *w, struct sim *s, struct buf *summary)
+ * duplicates.jsonl (all), and hands each to the diagnosis. */
+static void add_duplicates(cJSON *w, struct sim *s, struct report_diag *rd)
 {
     struct check *c = s->check;
     /* Maelstrom's :duplicated: the 48 most frequent, as a map from ID to count. */
@@ -416,16 +445,13 @@ static void add_duplicates(cJSON *w, struct sim *s, struct buf *summary)
         add_num(d, "count", (double)id->count);
         cJSON *ops = cJSON_CreateArray();
         cJSON_AddItemToObject(d, "ops", ops);
-        if (listed < 10)
-            buf_printf(summary, "  %s returned %llu times:\n", id->text,
-                       (unsigned long long)id->count);
         for (size_t k = i; k < j; k++) {
             struct op_details od;
             cJSON_AddItemToArray(ops, op_json(s, &c->dup_ops[k], fd, &od));
-            if (listed < 10 && k - i < 6 && od.found)
-                buf_printf(summary, "    by %s to %s (process %llu) at %.6f s\n", od.node,
-                           od.client, (unsigned long long)od.process, (double)od.time_ns / 1e9);
+            report_diag_op(rd, &c->dup_ops[k], od.found, od.node, od.time_ns, od.process,
+                           od.client);
         }
+        report_diag_id(rd, id->text);
         if (all) {
             char *line = cJSON_PrintUnformatted(d);
             if (fprintf(all, "%s\n", line) < 0 && !write_err)
@@ -440,8 +466,6 @@ static void add_duplicates(cJSON *w, struct sim *s, struct buf *summary)
         i = j;
     }
     ASSERT(i == c->dup_ops_len);
-    if (listed > 10)
-        buf_printf(summary, "  ... and %zu more duplicated IDs (duplicates.jsonl)\n", listed - 10);
     if (c->dup_ops_dropped)
         add_num(w, "duplicate-ops-not-kept", (double)c->dup_ops_dropped);
     /* fclose() alone can succeed after an earlier buffered write failed: the first error counts. */
@@ -454,7 +478,8 @@ static void add_duplicates(cJSON *w, struct sim *s, struct buf *summary)
     free(top);
 }
 
-static enum verdict add_workload(cJSON *res, struct sim *s, struct buf *summary)
+static enum verdict add_workload(cJSON *res, struct sim *s, struct buf *summary,
+                                 struct report_diag *rd)
 {
     struct check *c = s->check;
     cJSON *w = add_obj(res, "workload");
@@ -493,12 +518,14 @@ static enum verdict add_workload(cJSON *res, struct sim *s, struct buf *summary)
     cJSON *mem = add_obj(w, "eddy-checker");
     add_num(mem, "ids", (double)idset_count(c->ids));
     add_num(mem, "bytes", (double)idset_bytes(c->ids));
-    buf_printf(summary, "unique-ids: %llu acknowledged of %llu attempted, %llu duplicated IDs\n",
+    buf_printf(summary, "unique-ids: %llu acknowledged of %llu attempted, %llu duplicated IDs%s\n",
                (unsigned long long)c->acknowledged, (unsigned long long)c->invokes,
-               (unsigned long long)c->dup_ids);
-    if (c->incomparable)
-        buf_printf(summary, "  %s\n", c->incomparable_why);
-    add_duplicates(w, s, summary);
+               (unsigned long long)c->dup_ids,
+               c->dup_ids ? " (each with its ops: duplicates.jsonl, report.html)" : "");
+    add_duplicates(w, s, rd);
+    if (c->props)
+        cJSON_AddItemToObject(res, "id-properties",
+                              idprops_json(c->props, (const char *const *)s->cfg->node_names));
     return v;
 }
 
@@ -517,7 +544,7 @@ static const char *class_name(enum violation_class c)
     return "?";
 }
 
-static enum verdict add_protocol(cJSON *res, const struct sim *s, struct buf *summary)
+static enum verdict add_protocol(cJSON *res, const struct sim *s)
 {
     cJSON *p = add_obj(res, "protocol");
     uint64_t bad = s->violation_counts[VIOLATION_MUTE] + s->violation_counts[VIOLATION_RPC] +
@@ -543,10 +570,6 @@ static enum verdict add_protocol(cJSON *res, const struct sim *s, struct buf *su
         add_num(o, "line-length", (double)x->line_len);
         add_str(o, "maelstrom", traffic_consequence(x->cls));
         cJSON_AddItemToArray(list, o);
-        if (i < 10)
-            buf_printf(summary, "  %s stdout line %llu: %s\n    line: %.160s%s\n    %s\n",
-                       s->nodes[x->node].name, (unsigned long long)x->line_no, x->reason, x->line,
-                       x->line_len > 160 ? "..." : "", traffic_consequence(x->cls));
     }
     return v;
 }
@@ -802,11 +825,14 @@ int report_write(struct sim *s)
     v = worst(v, add_stats(res, c, s));
     v = worst(v, add_availability(res, c, s->cfg));
     add_net(res, s);
-    struct buf wsum, psum;
+    struct buf wsum, dsum;
     buf_init(&wsum, 1u << 20);
-    buf_init(&psum, 1u << 20);
-    v = worst(v, add_workload(res, s, &wsum));
-    v = worst(v, add_protocol(res, s, &psum));
+    buf_init(&dsum, 1u << 20);
+    struct report_diag *rd = report_diag_new(s);
+    v = worst(v, add_workload(res, s, &wsum, rd));
+    v = worst(v, add_protocol(res, s));
+    report_diag_finish(rd, res, &dsum);
+    report_diag_free(rd);
     if (s->exit_code == 255 || s->interrupted)
         v = worst(v, V_UNKNOWN);
     add_valid(res, v);
@@ -842,6 +868,12 @@ int report_write(struct sim *s)
         printf("\neddy: interrupted by %s: the results below are partial\n",
                strsignal(s->interrupt_signal));
     printf("\nRun: %s\n", s->run_dir);
+    /* What went wrong comes first, bounded (REPORT_DIAG_LINES_MAX): the details are in
+     * results.json "diagnosis", report.html and duplicates.jsonl. */
+    if (buf_len(&dsum)) {
+        printf("Diagnosis:\n");
+        fwrite(buf_peek(&dsum), 1, buf_len(&dsum), stdout);
+    }
     printf("Ops: %llu (ok %llu, fail %llu, info %llu) in %.1f s; latency p50 %.3f ms, p99 %.3f "
            "ms, max %.3f ms\n",
            (unsigned long long)c->count, (unsigned long long)c->ok, (unsigned long long)c->fail,
@@ -868,9 +900,9 @@ int report_write(struct sim *s)
     uint64_t bad = s->violation_counts[VIOLATION_MUTE] + s->violation_counts[VIOLATION_RPC] +
                    s->violation_counts[VIOLATION_DROP];
     if (bad || s->violation_counts[VIOLATION_WARNING]) {
-        printf("Protocol: %llu violations, %llu warnings\n", (unsigned long long)bad,
-               (unsigned long long)s->violation_counts[VIOLATION_WARNING]);
-        fwrite(buf_peek(&psum), 1, buf_len(&psum), stdout);
+        printf("Protocol: %llu violations, %llu warnings (each: results.json protocol, "
+               "report.html)\n",
+               (unsigned long long)bad, (unsigned long long)s->violation_counts[VIOLATION_WARNING]);
     } else {
         printf("Protocol: no violations\n");
     }
@@ -891,7 +923,7 @@ int report_write(struct sim *s)
     cJSON_Delete(res);
     buf_fini(&summary);
     buf_fini(&wsum);
-    buf_fini(&psum);
+    buf_fini(&dsum);
     if (s->interrupted)
         return 128 + s->interrupt_signal;
     if (s->exit_code)

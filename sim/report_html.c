@@ -12,6 +12,7 @@
  * Used by: report.
  */
 #include "report_html.h"
+#include "report_explain.h"
 #include "report_lamport.h"
 #include "report_page.h"
 #include "report_plot.h"
@@ -72,7 +73,12 @@ static const char css[] =
     ".scroll{max-height:860px;overflow:auto;border:1px solid #d8dee4;border-radius:6px;"
     "padding:0 6px}\n"
     "svg.lamport{display:block}\n"
-    "footer{color:#57606a;font-size:12px;text-align:center}\n";
+    "footer{color:#57606a;font-size:12px;text-align:center}\n"
+    "#diagnosis{border:2px solid #cf222e}\n"
+    ".finding{margin:0 0 12px}.finding h3{margin:4px 0}.finding h3 small{color:#57606a;"
+    "font-weight:400}\n"
+    "p.cause{margin:4px 0;font-weight:600}\n"
+    "table.example td{white-space:nowrap}\n";
 
 /* ==== Small writers ==== */
 
@@ -380,6 +386,7 @@ void report_html_page(FILE *f, const cJSON *r)
     int v = cJSON_IsTrue(valid) ? 1 : cJSON_IsFalse(valid) ? 0 : -1;
     head(f, r, v);
     verdict(f, r, v);
+    explain_diagnosis(f, r);
     facts(f, r);
 
     /* Node lanes: the nodes' names in the map's order, as many as the lanes allow. */
@@ -400,6 +407,7 @@ void report_html_page(FILE *f, const cJSON *r)
     clocks(f, r, &pt);
     nodes(f, r);
     table_workload(f, r);
+    explain_id_properties(f, r);
     table_protocol(f, r);
     messages(f, r);
     table_faults(f, r);

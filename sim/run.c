@@ -498,6 +498,7 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
                                         .seed = cfg->seed});
     s->check = xmalloc(sizeof(*s->check));
     check_init(s->check, cfg->workload, cfg->time_limit_s);
+    check_track_id_properties(s->check, s->node_count);
     s->checkq = checkq_new(s->check);
     report_init(s);
 

@@ -18,6 +18,7 @@
 #include "net.h"
 #include "proc.h"
 #include "eddy/buf.h"
+#include "eddy/clockctl.h"
 #include "eddy/msg.h"
 #include "eddy/prng.h"
 
@@ -103,8 +104,11 @@ struct worker {
 };
 
 struct clock_point {
-    int64_t t_ns;      /* since the test start */
-    int64_t offset_ns; /* the node's fake clock minus the real one */
+    int64_t t_ns;                  /* since the test start */
+    int64_t offset_ns;             /* the node's fake clock minus the real one */
+    int64_t real_ns;               /* CLOCK_REALTIME at the sample, for the clock between samples */
+    struct clockctl_params params; /* the clock as set then (zero when not controlled) */
+    uint32_t incarnation;          /* the node's incarnation at the sample */
 };
 
 struct clock_series {
@@ -114,6 +118,19 @@ struct clock_series {
 };
 
 #define CLOCK_POINTS_MAX 20000 /* per node */
+
+/* How one incarnation of a node was started, for the diagnosis (report_diag.c). */
+struct incarnation_start {
+    int64_t t_ns; /* since the test start */
+    enum restart_clock mode;
+    double behind_ms;
+    bool clock_applied; /* the mode's clock was set (always true for RESTART_CLOCK_NOW) */
+};
+
+struct incarnation_log {
+    struct incarnation_start *p; /* incarnations 1, 2, ... (0 is the first process) */
+    size_t len, cap;
+};
 
 /* Completions as the event loop counts them (the checker's counts are its thread's). */
 struct progress_counts {
@@ -188,7 +205,9 @@ struct sim {
     char clock_dir[256];   /* private directory of the clock control blocks */
     const char *clock_lib; /* path of libeddyclock.so, NULL when clock faults are off */
     bool clock_needed;
-    struct clock_series *clock_series; /* per node */
+    struct clock_series *clock_series;                /* per node */
+    struct incarnation_log *incarnations;             /* per node: how each restart set the clock */
+    uint64_t notok_by_faults[1u << FAULT_KIND_COUNT]; /* ops not ok, by the kinds in force */
 
     /* Protocol conformance. */
     struct violation violations[VIOLATIONS_KEPT];
@@ -244,6 +263,8 @@ void traffic_fail_node_ops(struct sim *s, uint32_t node, const char *why);
 
 /* report.c */
 void report_clock_sample(struct sim *s, uint32_t node, int64_t t_ns, int64_t offset_ns);
+void report_incarnation_start(struct sim *s, const struct sim_node *n, enum restart_clock mode,
+                              double behind_ms, bool clock_applied);
 
 /* faults.c */
 void faults_log(struct sim *s, enum fault_action a, bool applied, const char *fmt, ...)

@@ -497,6 +497,7 @@ static void complete(struct sim *s, struct worker *w, const struct completion *c
                                .invoke_ns = w->invoke_ns,
                                .complete_ns = s->now_ns,
                                .node = w->node,
+                               .incarnation = n->incarnation,
                                .client = (uint32_t)w->client,
                                .process = w->process,
                                .index = index,
@@ -512,6 +513,8 @@ static void complete(struct sim *s, struct worker *w, const struct completion *c
     s->progress.info += c->type == OP_INFO;
     if (c->type == OP_OK)
         n->oks++;
+    else
+        s->notok_by_faults[s->faults_active & ((1u << FAULT_KIND_COUNT) - 1)]++;
     if (c->type == OP_INFO) {
         /* Jepsen treats the process as crashed: a new process number, and a client that is not
          * reusable (echo's) is closed and a new one opened for the next op. */

@@ -29,6 +29,7 @@ CLOCKS_MAX = 32
 NODES_MAX = 64
 COLUMNS_MAX = 40
 MESSAGES_MAX = 1000
+FINDINGS_MAX = 20
 
 # What --expect can pin, and how each count is taken from the parsed page.
 COUNTS = {
@@ -48,6 +49,8 @@ COUNTS = {
     "not_applied_rows": "fault table rows marked not applied",
     "clock_lines": "clock offset lines",
     "node_bars": "bars of the ops-per-node chart",
+    "findings": "findings in #diagnosis",
+    "example_ops": "rows of the findings' example tables",
 }
 
 
@@ -165,6 +168,8 @@ def page_counts(root):
         "not_applied_rows": count(root, "tr", "not-applied"),
         "clock_lines": count(find_id(root, "plot-clocks"), "path", "clock"),
         "node_bars": count(find_id(root, "plot-nodes"), "rect", "ops"),
+        "findings": count(find_id(root, "diagnosis"), "div", "finding"),
+        "example_ops": count(find_id(root, "diagnosis"), "tr", "example-op"),
     }
 
 
@@ -291,6 +296,10 @@ def implied_counts(results):
     exp["clock_lines"] = min(sum(1 for c in clocks.values() if arr(get(c, "offsets"))),
                              CLOCKS_MAX)
     exp["node_bars"] = min(len(obj(get(results, "nodes"))), NODES_MAX)
+    findings = [d for d in arr(get(results, "diagnosis"))][:FINDINGS_MAX]
+    exp["findings"] = len(findings)
+    exp["example_ops"] = sum(len(arr(get(d, "example", "ops"))) for d in findings
+                             if isinstance(get(d, "example", "ops"), list))
     return exp
 
 
