@@ -44,6 +44,12 @@ struct cell {
     double faults;
     double not_applied; /* faults the run could not inject (e.g. a clock in a static binary) */
     char run_dir[1024];
+    /* The run's id-properties, when it had IDs. */
+    bool has_ids;
+    char id_type[16];     /* the most common JSON type */
+    double id_len_median; /* bytes */
+    double id_decreases;  /* within incarnations */
+    double id_stray_ms;   /* largest stray from real-time order across nodes */
 };
 
 static void matrix_usage(FILE *f)
@@ -189,7 +195,56 @@ static void run_cell(const char *self, const char *scenario, const struct row *r
     out->acknowledged = cJSON_IsNumber(a) ? a->valuedouble : -1;
     out->faults = cJSON_IsNumber(f) ? f->valuedouble : 0;
     out->not_applied = cJSON_IsNumber(na) ? na->valuedouble : 0;
+    const cJSON *ip = cJSON_GetObjectItemCaseSensitive(res, "id-properties");
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(ip, "ids");
+    if (cJSON_IsNumber(ids) && ids->valuedouble > 0) {
+        out->has_ids = true;
+        double most = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(ip, "types"))
+        {
+            if (cJSON_IsNumber(t) && t->valuedouble > most) {
+                most = t->valuedouble;
+                snprintf(out->id_type, sizeof(out->id_type), "%s", t->string);
+            }
+        }
+        const cJSON *len = cJSON_GetObjectItemCaseSensitive(ip, "length-bytes");
+        const cJSON *wi = cJSON_GetObjectItemCaseSensitive(ip, "within-incarnations");
+        const cJSON *an = cJSON_GetObjectItemCaseSensitive(ip, "across-nodes");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(len, "median");
+        const cJSON *dec = cJSON_GetObjectItemCaseSensitive(wi, "decreases");
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(an, "largest-stray-ms");
+        out->id_len_median = cJSON_IsNumber(m) ? m->valuedouble : 0;
+        out->id_decreases = cJSON_IsNumber(dec) ? dec->valuedouble : 0;
+        out->id_stray_ms = cJSON_IsNumber(st) ? st->valuedouble : 0;
+    }
     cJSON_Delete(res);
+}
+
+/* The row's "IDs" column: the ID properties over its cells (runs with IDs): the type and
+ * median length of the first, the decreases within incarnations in all of them, and the
+ * largest stray from real-time order across nodes. */
+static void ids_column(const struct cell *cells, int ns)
+{
+    const struct cell *first = NULL;
+    double dec = 0, stray = 0;
+    for (int c = 0; c < ns; c++) {
+        if (!cells[c].has_ids)
+            continue;
+        first = first ? first : &cells[c];
+        dec += cells[c].id_decreases;
+        stray = cells[c].id_stray_ms > stray ? cells[c].id_stray_ms : stray;
+    }
+    if (!first) {
+        printf(" - |");
+        return;
+    }
+    printf(" %s, %.0f B; ", first->id_type, first->id_len_median);
+    if (dec > 0)
+        printf("%.0f decreases in incarnations; ", dec);
+    else
+        printf("increasing in every incarnation; ");
+    printf("stray <= %.0f ms |", stray);
 }
 
 static const char *base_name(const char *path)
@@ -289,10 +344,10 @@ int matrix_main(int argc, char **argv)
     printf("\n| node \\ scenario |");
     for (int c = 0; c < ns; c++)
         printf(" %s |", base_name(scenarios[c]));
-    printf("\n|---|");
+    printf(" IDs |\n|---|");
     for (int c = 0; c < ns; c++)
         printf("---|");
-    printf("\n");
+    printf("---|\n");
     for (int r = 0; r < nr; r++) {
         printf("| `%s` |", rows[r].label);
         for (int c = 0; c < ns; c++) {
@@ -306,6 +361,7 @@ int matrix_main(int argc, char **argv)
                        x->not_applied == 1 ? "" : "s");
             printf(" |");
         }
+        ids_column(&cells[r * ns], ns);
         printf("\n");
     }
 
@@ -331,15 +387,17 @@ int matrix_main(int argc, char **argv)
     cJSON *json = cJSON_CreateArray();
     if (csv)
         fprintf(csv, "node,scenario,verdict,exit,acknowledged,duplicated,faults_applied,"
-                     "faults_not_applied,run\n");
+                     "faults_not_applied,run,id_type,id_length_median,id_decreases,"
+                     "id_largest_stray_ms\n");
     bool all_as_expected = true;
     for (int r = 0; r < nr; r++) {
         for (int c = 0; c < ns; c++) {
             const struct cell *x = &cells[r * ns + c];
             if (csv)
-                fprintf(csv, "\"%s\",%s,%s,%d,%.0f,%.0f,%.0f,%.0f,%s\n", rows[r].label,
-                        base_name(scenarios[c]), x->verdict, x->code, x->acknowledged,
-                        x->duplicated, x->faults, x->not_applied, x->run_dir);
+                fprintf(csv, "\"%s\",%s,%s,%d,%.0f,%.0f,%.0f,%.0f,%s,%s,%.0f,%.0f,%.3f\n",
+                        rows[r].label, base_name(scenarios[c]), x->verdict, x->code,
+                        x->acknowledged, x->duplicated, x->faults, x->not_applied, x->run_dir,
+                        x->id_type, x->id_len_median, x->id_decreases, x->id_stray_ms);
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "node", rows[r].label);
             cJSON_AddStringToObject(o, "scenario", scenarios[c]);
@@ -350,6 +408,13 @@ int matrix_main(int argc, char **argv)
             cJSON_AddNumberToObject(o, "faults-applied", x->faults);
             cJSON_AddNumberToObject(o, "faults-not-applied", x->not_applied);
             cJSON_AddStringToObject(o, "run", x->run_dir);
+            if (x->has_ids) {
+                cJSON *ip = cJSON_AddObjectToObject(o, "ids");
+                cJSON_AddStringToObject(ip, "type", x->id_type);
+                cJSON_AddNumberToObject(ip, "length-median", x->id_len_median);
+                cJSON_AddNumberToObject(ip, "decreases-in-incarnations", x->id_decreases);
+                cJSON_AddNumberToObject(ip, "largest-stray-ms", x->id_stray_ms);
+            }
             cJSON_AddItemToArray(json, o);
             if (x->code >= 254)
                 all_as_expected = false;

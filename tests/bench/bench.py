@@ -146,6 +146,15 @@ def main():
                  f"{float(f['inserts_per_s']):,.0f} inserts/s"))
     rows.append(("6. throughput without the history (as 3)", f"{ops_nh:,.0f} ok ops/s",
                  f"history costs {history_cost * 100:.0f}%, median of paired runs"))
+
+    # (7) What the ID properties (idprops.c) add to the checker thread, per op.
+    cb = [[float(x) for x in subprocess.run([os.path.join(BUILD, "tests", "check_bench"),
+                                             "1000000" if QUICK else "3000000"],
+                                            capture_output=True, text=True).stdout.split()]
+          for _ in range(RUNS)]
+    rows.append(("7. checker thread CPU per op, without / with the ID properties",
+                 f"{med([c[0] for c in cb]):.0f} / {med([c[1] for c in cb]):.0f} ns",
+                 f"+{med([c[1] - c[0] for c in cb]):.0f} ns per op (median of paired runs)"))
     shutil.rmtree(store, ignore_errors=True)
 
     print("| measurement | result | note |")

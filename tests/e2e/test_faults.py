@@ -395,6 +395,13 @@ def test_matrix_table():
             cells = json.load(f)
         check(len(cells) == 2 and cells[1]["duplicated"] > 0, f"matrix.json: {cells}")
         check(os.path.exists(os.path.join(mdir, runs[0], "matrix.csv")), "matrix.csv")
+        # The IDs column: eddy-node's strings increase in every incarnation; counters are
+        # integers.
+        check(re.search(r"\| string, \d+ B; increasing in every incarnation; stray <= \d+ ms \|$",
+                        rows[0]), f"the IDs column: {rows[0]}")
+        check(re.search(r"\| integer, \d+ B; ", rows[1]), f"the IDs column: {rows[1]}")
+        check(cells[0]["ids"]["type"] == "string" and cells[1]["ids"]["type"] == "integer",
+              f"matrix.json ids: {cells}")
 
 
 
