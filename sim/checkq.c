@@ -42,6 +42,7 @@ struct checkq {
     _Atomic bool consumer_sleeps;
     _Atomic bool producer_sleeps;
     _Atomic bool closing;
+    _Atomic bool anomaly; /* see checkq_anomaly */
 };
 
 static void wake(struct checkq *q)
@@ -90,6 +91,8 @@ static void *checkq_main(void *arg)
         }
         while (tail != head) {
             check_record(q, &q->ring[tail & (CHECKQ_CAP - 1)]);
+            if (q->check->dup_ids || q->check->echo_errors)
+                atomic_store_explicit(&q->anomaly, true, memory_order_relaxed);
             tail++;
             /* Sequentially consistent, not just release: the load of producer_sleeps below
              * must not move before this store, or a sleeping producer could miss its wake-up. */
@@ -149,6 +152,17 @@ void checkq_push(struct checkq *q, const struct check_op *op)
     }
     atomic_store(&q->head, head + 1); /* seq_cst, for the same reason as the tail's */
     if (atomic_load(&q->consumer_sleeps) && head + 1 - atomic_load(&q->tail) >= CHECKQ_WAKE_BATCH)
+        wake(q);
+}
+
+bool checkq_anomaly(struct checkq *q)
+{
+    return atomic_load_explicit(&q->anomaly, memory_order_relaxed);
+}
+
+void checkq_kick(struct checkq *q)
+{
+    if (atomic_load(&q->consumer_sleeps) && atomic_load(&q->head) != atomic_load(&q->tail))
         wake(q);
 }
 

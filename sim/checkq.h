@@ -31,6 +31,14 @@ struct checkq *checkq_new(struct check *c);
  * about to change. Waits while the ring is full. */
 void checkq_push(struct checkq *q, const struct check_op *op);
 
+/* True once the checker has checked an op that makes a checker invalid at once: a duplicated
+ * ID, an echo error. Any thread. */
+bool checkq_anomaly(struct checkq *q);
+
+/* Wakes a sleeping checker if any record waits, for a caller that needs checkq_anomaly() sooner
+ * than CHECKQ_WAKE_BATCH records would take to arrive (at a low rate, seconds). */
+void checkq_kick(struct checkq *q);
+
 /* Waits until every queued completion is checked and stops the thread; c is then complete.
  * Frees q. NULL is a no-op. */
 void checkq_finish(struct checkq *q);

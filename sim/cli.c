@@ -246,6 +246,7 @@ enum opt_id {
     OPT_JUNIT,
     OPT_NO_HISTORY,
     OPT_NO_PROGRESS,
+    OPT_FAIL_FAST,
     OPT_HELP,
 };
 
@@ -279,6 +280,7 @@ static const struct opt opts[] = {
     {NULL, "--junit", true, OPT_JUNIT},
     {NULL, "--no-history", false, OPT_NO_HISTORY},
     {NULL, "--no-progress", false, OPT_NO_PROGRESS},
+    {NULL, "--fail-fast", false, OPT_FAIL_FAST},
     {"-h", "--help", false, OPT_HELP},
 };
 
@@ -316,6 +318,8 @@ void cli_usage_test(FILE *f)
           "  --junit FILE               also write JUnit XML, one testcase per checker\n"
           "  --no-history               do not write history.jsonl (benchmarks only)\n"
           "  --no-progress              no progress line, even on a terminal\n"
+          "  --fail-fast                end the run at the first anomaly (a duplicate, an echo\n"
+          "                             error, a protocol violation), outputs and verdict kept\n"
           "\n"
           "Arguments that are not flags, everything after --, and an unknown flag after\n"
           "--bin (with all that follows it) are passed to the node binary.\n"
@@ -489,6 +493,9 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct no
         return 0;
     case OPT_NO_PROGRESS:
         c->progress = false;
+        return 0;
+    case OPT_FAIL_FAST:
+        c->fail_fast = true;
         return 0;
     case OPT_HELP:
         return 0;

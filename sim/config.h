@@ -79,6 +79,7 @@ struct config {
     double client_timeout_ms; /* 5000, Maelstrom's client timeout */
     double init_timeout_ms;   /* 10000, Maelstrom's init timeout */
     bool progress;            /* live progress line when stderr is a terminal */
+    bool fail_fast;           /* --fail-fast (extension): end the run at the first anomaly */
     unsigned expect;          /* scenario's expectation: 0 none, 1 valid, 2 invalid */
     /* Scenario-only fault settings (eddy extensions). */
     unsigned partition_shapes;        /* bits (1 << SHAPE_x); 0 = Maelstrom's four */

@@ -849,6 +849,11 @@ int report_write(struct sim *s)
         add_bool(res, "interrupted", true);
         add_str(res, "interrupted-by", strsignal(s->interrupt_signal));
     }
+    if (s->fail_fast_ns >= 0) {
+        cJSON *ff = add_obj(res, "fail-fast");
+        add_num(ff, "time", (double)s->fail_fast_ns / 1e9);
+        add_str(ff, "what", s->fail_fast_what);
+    }
 
     char *text = cJSON_Print(res);
     char err[512];
@@ -868,6 +873,9 @@ int report_write(struct sim *s)
         printf("\neddy: interrupted by %s: the results below are partial\n",
                strsignal(s->interrupt_signal));
     printf("\nRun: %s\n", s->run_dir);
+    if (s->fail_fast_ns >= 0)
+        printf("Fail-fast: the run ended at %.3f s of %g, at %s\n", (double)s->fail_fast_ns / 1e9,
+               s->cfg->time_limit_s, s->fail_fast_what);
     /* What went wrong comes first, bounded (REPORT_DIAG_LINES_MAX): the details are in
      * results.json "diagnosis", report.html and duplicates.jsonl. */
     if (buf_len(&dsum)) {

@@ -39,6 +39,8 @@
 #define STREAM_WORKLOAD 1
 #define STREAM_NEMESIS_APPLY 2
 #define TEARDOWN_WAIT_S 5.0
+#define FAIL_FAST_POLL_S 0.01  /* how often --fail-fast asks the checker thread */
+#define FAIL_FAST_GRACE_S 0.25 /* then how long ops in flight get before they become info */
 
 /* ==== Time ==== */
 
@@ -91,6 +93,47 @@ void sim_maybe_finish(struct sim *s)
 {
     if (s->stopping && !s->finished && s->in_flight == 0 && s->exit_code == 0)
         teardown(s);
+}
+
+/* ==== --fail-fast ==== */
+
+void sim_fail_fast(struct sim *s, const char *fmt, ...)
+{
+    if (!s->cfg->fail_fast || s->fail_fast_ns >= 0 || !s->generating || s->stopping || s->finished)
+        return;
+    s->fail_fast_ns = s->now_ns;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->fail_fast_what, sizeof(s->fail_fast_what), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "eddy: --fail-fast: %s at %.3f s: ending the run\n", s->fail_fast_what,
+            (double)s->now_ns / 1e9);
+    /* As at the time limit: no new ops, every fault healed. The ops in flight get a short
+     * grace instead of their 5 s timeout, so that the run ends within a second; the caller
+     * may be in the middle of a node's line, so the end itself comes from the timer. */
+    stop_generating(s);
+    faults_heal_all(s);
+    ev_timer_stop(s->loop, &s->fail_fast_timer);
+    ev_timer_set(&s->fail_fast_timer, FAIL_FAST_GRACE_S, 0);
+    ev_timer_start(s->loop, &s->fail_fast_timer);
+}
+
+static void fail_fast_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct sim *s = container_of(w, struct sim, fail_fast_timer);
+    sim_update_now(s);
+    if (s->fail_fast_ns < 0) {
+        /* Polling: the checker thread finds duplicates and echo errors. */
+        checkq_kick(s->checkq);
+        if (checkq_anomaly(s->checkq))
+            sim_fail_fast(s, "%s",
+                          s->cfg->workload == WORKLOAD_ECHO ? "the first echo error"
+                                                            : "the first duplicated ID");
+        return;
+    }
+    ev_timer_stop(loop, w);
+    traffic_abandon_ops(s, "the run ended at its first anomaly (--fail-fast)");
+    sim_maybe_finish(s);
 }
 
 /* ==== Nodes ==== */
@@ -231,6 +274,10 @@ void sim_node_initialised(struct sim *s, struct sim_node *n)
     s->limit_ns = (int64_t)(s->cfg->time_limit_s * 1e9);
     ev_timer_set(&s->limit_timer, s->cfg->time_limit_s, 0);
     ev_timer_start(s->loop, &s->limit_timer);
+    if (s->cfg->fail_fast) {
+        ev_timer_set(&s->fail_fast_timer, FAIL_FAST_POLL_S, FAIL_FAST_POLL_S);
+        ev_timer_start(s->loop, &s->fail_fast_timer);
+    }
     for (uint32_t i = 0; i < s->node_count; i++)
         faults_clock_sample(s, &s->nodes[i]);
     faults_arm(s);
@@ -348,6 +395,7 @@ static void teardown(struct sim *s)
     ev_timer_stop(s->loop, &s->timeout_timer);
     ev_timer_stop(s->loop, &s->net_timer);
     ev_timer_stop(s->loop, &s->progress_timer);
+    ev_timer_stop(s->loop, &s->fail_fast_timer);
     /* Maelstrom kills nodes with SIGKILL and never closes their stdin first. */
     for (uint32_t i = 0; i < s->node_count; i++) {
         struct sim_node *n = &s->nodes[i];
@@ -539,6 +587,8 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     ev_init(&s->nemesis_timer, faults_nemesis_cb);
     ev_init(&s->limit_timer, limit_cb);
     ev_init(&s->teardown_timer, teardown_cb);
+    ev_init(&s->fail_fast_timer, fail_fast_cb);
+    s->fail_fast_ns = -1;
     ev_timer_init(&s->init_timer, init_cb, 0.05, 0.05);
     ev_timer_start(s->loop, &s->init_timer);
     ev_signal_init(&s->sigint_w, signal_cb, SIGINT);
@@ -564,6 +614,7 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     ev_signal_stop(s->loop, &s->sigterm_w);
     ev_timer_stop(s->loop, &s->teardown_timer);
     ev_timer_stop(s->loop, &s->init_timer);
+    ev_timer_stop(s->loop, &s->fail_fast_timer);
     if (!all_reaped(s))
         proc_kill_all_emergency();
     s->orphans_killed = proc_kill_orphans();

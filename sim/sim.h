@@ -233,7 +233,12 @@ struct sim {
     ev_timer init_timer;
     ev_timer progress_timer;
     ev_timer teardown_timer;
+    ev_timer fail_fast_timer; /* --fail-fast: polls the checker, then the grace for ops */
     ev_signal sigint_w, sigterm_w;
+
+    /* --fail-fast */
+    int64_t fail_fast_ns;     /* when the first anomaly was seen, -1 before */
+    char fail_fast_what[160]; /* what it was */
 
     /* Output. */
     char run_dir[1024];
@@ -260,6 +265,7 @@ void traffic_violation(struct sim *s, struct sim_node *n, enum violation_class c
                        const char *line, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 void traffic_fail_node_ops(struct sim *s, uint32_t node, const char *why);
+void traffic_abandon_ops(struct sim *s, const char *why);
 
 /* report.c */
 void report_clock_sample(struct sim *s, uint32_t node, int64_t t_ns, int64_t offset_ns);
@@ -284,5 +290,6 @@ void sim_crash(struct sim *s, const char *fmt, ...) __attribute__((format(printf
 void sim_arm_net_timer(struct sim *s);
 void sim_node_initialised(struct sim *s, struct sim_node *n);
 void sim_maybe_finish(struct sim *s);
+void sim_fail_fast(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* EDDY_SIM_SIM_H */

@@ -65,6 +65,9 @@ void traffic_violation(struct sim *s, struct sim_node *n, enum violation_class c
                     (unsigned long long)v->line_no, v->reason, v->line, len > 200 ? "..." : "",
                     consequences[cls]);
     }
+    if (cls != VIOLATION_WARNING)
+        sim_fail_fast(s, "a protocol violation by %s (stdout line %llu)", n->name,
+                      (unsigned long long)n->proc.stdout_lines);
 }
 
 const char *traffic_consequence(enum violation_class cls)
@@ -467,6 +470,7 @@ struct completion {
     size_t error_len;
     const char *exception;
     const char *exception_text;
+    unsigned faults; /* fault kinds that ended it, beyond those in force (a kill) */
 };
 
 static void complete(struct sim *s, struct worker *w, const struct completion *c)
@@ -514,7 +518,7 @@ static void complete(struct sim *s, struct worker *w, const struct completion *c
     if (c->type == OP_OK)
         n->oks++;
     else
-        s->notok_by_faults[s->faults_active & ((1u << FAULT_KIND_COUNT) - 1)]++;
+        s->notok_by_faults[(s->faults_active | c->faults) & ((1u << FAULT_KIND_COUNT) - 1)]++;
     if (c->type == OP_INFO) {
         /* Jepsen treats the process as crashed: a new process number, and a client that is not
          * reusable (echo's) is closed and a new one opened for the next op. */
@@ -529,15 +533,15 @@ static void complete(struct sim *s, struct worker *w, const struct completion *c
         sim_maybe_finish(s);
 }
 
-void traffic_fail_node_ops(struct sim *s, uint32_t node, const char *why)
+/* Every op in flight (on `node`, or on every node for UINT32_MAX) becomes info at once, with
+ * the error [kind, why]: it may or may not have happened. */
+static void give_up_ops(struct sim *s, uint32_t node, const char *kind, const char *why)
 {
-    /* The requests in flight died with the process: like a client whose connection is reset,
-     * each op is recorded as info at once (it may or may not have happened). */
     char err[256];
-    int k = snprintf(err, sizeof(err), "[\"crash\",\"%s\"]", why);
+    int k = snprintf(err, sizeof(err), "[\"%s\",\"%s\"]", kind, why);
     for (uint32_t i = 0; i < s->worker_count; i++) {
         struct worker *w = &s->workers[i];
-        if (!w->busy || w->node != node)
+        if (!w->busy || (node != UINT32_MAX && w->node != node))
             continue;
         char value[32];
         size_t value_len = invoke_value(w, value);
@@ -548,8 +552,20 @@ void traffic_fail_node_ops(struct sim *s, uint32_t node, const char *why)
                      .hist_value_len = value_len,
                      .error = err,
                      .error_len = (size_t)k,
+                     .faults = strcmp(kind, "crash") == 0 ? 1u << FAULT_KILL : 0,
                  });
     }
+}
+
+void traffic_fail_node_ops(struct sim *s, uint32_t node, const char *why)
+{
+    /* The requests in flight died with the process, like a client whose connection is reset. */
+    give_up_ops(s, node, "crash", why);
+}
+
+void traffic_abandon_ops(struct sim *s, const char *why)
+{
+    give_up_ops(s, UINT32_MAX, "fail-fast", why);
 }
 
 void traffic_expire(struct sim *s)

@@ -147,6 +147,17 @@ def main():
     rows.append(("6. throughput without the history (as 3)", f"{ops_nh:,.0f} ok ops/s",
                  f"history costs {history_cost * 100:.0f}%, median of paired runs"))
 
+    # (8) --fail-fast: from the first duplicate to eddy's exit, every output written.
+    delays = []
+    for _ in range(RUNS):
+        t0 = time.monotonic()
+        r = eddy_run(["-w", "unique-ids", "--bin", NODE, "--node-count", "3", "--rate", "max",
+                      "--concurrency", "10n", "--time-limit", "60", "--fail-fast", "--",
+                      "--ids", "counter"], store)
+        wall = time.monotonic() - t0
+        delays.append(wall - r["eddy"]["init-ms"] / 1000 - r["first-anomaly"]["time"])
+    fail_fast = med(delays)
+
     # (7) What the ID properties (idprops.c) add to the checker thread, per op.
     cb = [[float(x) for x in subprocess.run([os.path.join(BUILD, "tests", "check_bench"),
                                              "1000000" if QUICK else "3000000"],
@@ -155,6 +166,9 @@ def main():
     rows.append(("7. checker thread CPU per op, without / with the ID properties",
                  f"{med([c[0] for c in cb]):.0f} / {med([c[1] for c in cb]):.0f} ns",
                  f"+{med([c[1] - c[0] for c in cb]):.0f} ns per op (median of paired runs)"))
+    rows.append(("8. --fail-fast: from the first duplicate to eddy's exit (counter, 3 nodes, "
+                 "--rate max, 60 s limit)", f"{fail_fast * 1000:.0f} ms",
+                 "every output and the verdict written"))
     shutil.rmtree(store, ignore_errors=True)
 
     print("| measurement | result | note |")

@@ -7,11 +7,20 @@ schemes, the Python node's misbehaviours) for a short time and checks that the d
 the class of the failure, the nodes involved, an example with both ops and their clocks, and a
 cause that fits the flaw.
 """
+import json
 import os
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 
-from eddytest import Run, check, gonode, main, node_bin, pynode, scenario
+from eddytest import Run, check, check_no_node_alive, gonode, main, node_bin, pynode, scenario
+
+
+def write_scenario(obj):
+    fd, path = tempfile.mkstemp(suffix=".json", prefix="eddy-explain-")
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f)
+    return path
 
 
 def summary_lines(r):
@@ -88,8 +97,13 @@ def test_junit_failure_message_carries_the_cause():
 
 
 def test_counter_lost_on_restart_is_across_restarts():
-    r = Run(["--scenario", scenario("kill-restart.json"), "--bin", node_bin(), "--time-limit", "3",
-             "--seed", "2", "--", "--ids", "node-counter"])
+    # One kill and one restart, nothing random: the new process has 2.5 s to repeat IDs.
+    sc = write_scenario({"workload": "unique-ids", "node-count": 2, "time-limit": 3,
+                         "rate": 2000, "concurrency": "2n",
+                         "faults": [{"at": 0.3, "f": "kill", "nodes": ["n0"]},
+                                    {"at": 0.5, "f": "start"}]})
+    r = Run(["--scenario", sc, "--bin", node_bin(), "--seed", "2", "--", "--ids", "node-counter"])
+    os.unlink(sc)
     try:
         check(r.code == 1, "invalid", r)
         d = r.results["diagnosis"][0]
@@ -133,6 +147,49 @@ def test_racing_counter_is_within_process():
         check("without a lock" in d["cause"], d["cause"], r)
         check(d["involved"][0]["node"] == "n0" and d["involved"][0]["incarnations"] == [0],
               d["involved"], r)
+    finally:
+        r.cleanup()
+
+
+# ==== --fail-fast ====
+
+def test_fail_fast_ends_the_run_soon_after_the_first_duplicate():
+    start = time.monotonic()
+    r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "2", "--time-limit", "60",
+             "--rate", "200", "--seed", "4", "--fail-fast", "--", "--ids", "counter"])
+    wall = time.monotonic() - start
+    try:
+        check(r.code == 1, "invalid", r)
+        # Generous bounds (a loaded machine): the measured figure is in make bench.
+        check(wall < 30, f"a 60 s run ended after {wall:.1f} s", r)
+        ff, first = r.results["fail-fast"], r.results["first-anomaly"]
+        check(ff["what"] == "the first duplicated ID", ff, r)
+        check(0 <= ff["time"] - first["time"] < 5, f"seen {ff['time'] - first['time']:.3f} s "
+              "after the first duplicate", r)
+        check(r.results["workload"]["duplicated-count"] >= 1, "the duplicate is reported", r)
+        for name in ("results.json", "report.html", "history.jsonl", "duplicates.jsonl"):
+            check(os.path.getsize(os.path.join(r.dir, name)) > 0, f"{name} written", r)
+        check("Fail-fast: the run ended at " in r.out, "the summary says so", r)
+        check(r.out.rstrip().endswith("┻━┻"), "the verdict is printed", r)
+        check_no_node_alive(r)
+    finally:
+        r.cleanup()
+
+
+def test_fail_fast_stops_at_a_protocol_violation_and_not_without_one():
+    r = Run(["-w", "unique-ids", "--bin", pynode(), "--node-count", "2", "--time-limit", "60",
+             "--rate", "50", "--seed", "1", "--fail-fast", "--", "--mode", "stdout-log"])
+    try:
+        check(r.code == 1, "invalid", r)
+        check("protocol violation by n" in r.results["fail-fast"]["what"], r.results["fail-fast"],
+              r)
+        check(r.results["fail-fast"]["time"] < 30, "ended early", r)
+    finally:
+        r.cleanup()
+    r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "2", "--time-limit", "1",
+             "--rate", "500", "--seed", "1", "--fail-fast"])
+    try:
+        check(r.code == 0 and "fail-fast" not in r.results, "a valid run runs its course", r)
     finally:
         r.cleanup()
 
