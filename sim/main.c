@@ -1,17 +1,19 @@
 /*
- * main.c: the eddy command: `eddy test` (one run) and `eddy matrix` (node commands against
- * scenarios), with Maelstrom's exit statuses.
+ * main.c: the eddy command: `eddy test` (one run), `eddy matrix` (node commands against
+ * scenarios) and `eddy shrink` (the smallest run that still fails), with Maelstrom's exit
+ * statuses.
  *
  * Before anything starts a node, eddy makes sure no node can outlive it: an atexit hook and
  * handlers for fatal signals kill every node process group still alive, and each node asks the
  * kernel for SIGKILL when eddy dies (PR_SET_PDEATHSIG), which covers even SIGKILL of eddy.
- * Depends on: cli, run, scenario, matrix, proc. Used by: nobody (entry point).
+ * Depends on: cli, run, scenario, matrix, shrink_main, proc. Used by: nobody (entry point).
  */
 #include "cli.h"
 #include "matrix.h"
 #include "proc.h"
 #include "run.h"
 #include "scenario.h"
+#include "shrink_main.h"
 #include "eddy/alloc.h"
 #include "eddy/util.h"
 
@@ -32,6 +34,8 @@ static void usage(FILE *f)
           "  test     run one test, as `maelstrom test` does (eddy test --help)\n"
           "  matrix   run node commands against scenarios and tabulate the verdicts\n"
           "           (eddy matrix --help)\n"
+          "  shrink   find the smallest run that still fails like a given one\n"
+          "           (eddy shrink --help)\n"
           "\n"
           "  --help, --version\n"
           "\n"
@@ -166,6 +170,8 @@ int main(int argc, char **argv)
         return cmd_test(argc - 2, argv + 2);
     if (strcmp(argv[1], "matrix") == 0)
         return matrix_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "shrink") == 0)
+        return shrink_main(argc - 2, argv + 2);
     fprintf(stderr, "eddy: unknown command '%s' (try eddy --help)\n", argv[1]);
     return 254;
 }
