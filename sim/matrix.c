@@ -9,10 +9,11 @@
  * the same seed across a row. The table of verdicts and duplicate counts goes to stdout as
  * markdown; matrix.csv and matrix.json go to STORE/matrix/<time>/ with each cell's run
  * directory, so any cell can be opened and re-run.
- * Depends on: json, cJSON, alloc. Used by: main.
+ * Depends on: store, json, cJSON, alloc. Used by: main.
  */
 #include "matrix.h"
 #include "cli.h"
+#include "store.h"
 #include "eddy/alloc.h"
 #include "eddy/util.h"
 
@@ -98,19 +99,7 @@ static int parse_row(const char *spec, struct row *r)
 
 static char *read_file(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    struct stat st;
-    if (fstat(fileno(f), &st) < 0 || st.st_size > (64 << 20)) {
-        fclose(f);
-        return NULL;
-    }
-    char *text = xmalloc((size_t)st.st_size + 1);
-    size_t n = fread(text, 1, (size_t)st.st_size, f);
-    text[n] = '\0';
-    fclose(f);
-    return text;
+    return store_read_text(path, 64u << 20);
 }
 
 /* Runs one cell: this binary's `test` with the scenario, the node command and the seed. */

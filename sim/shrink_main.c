@@ -8,12 +8,13 @@
  * or the original's first anomaly, plus SHRINK_TAIL_S, whichever is later (at most the time
  * limit); a bug that needs longer than that after its cause is missed by this step, never
  * invented. No try starts once --budget is spent: the best scenario so far is written.
- * Depends on: cli, scenario, nemesis, shrink, alloc, cJSON. Used by: main.
+ * Depends on: cli, scenario, nemesis, shrink, store, alloc, cJSON. Used by: main.
  */
 #include "shrink_main.h"
 #include "cli.h"
 #include "scenario.h"
 #include "shrink.h"
+#include "store.h"
 #include "eddy/alloc.h"
 #include "eddy/util.h"
 
@@ -131,26 +132,9 @@ static void usage(FILE *f)
 
 /* ==== Files ==== */
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    struct stat st;
-    if (fstat(fileno(f), &st) < 0 || st.st_size > (256 << 20)) {
-        fclose(f);
-        return NULL;
-    }
-    char *text = xmalloc((size_t)st.st_size + 1);
-    size_t n = fread(text, 1, (size_t)st.st_size, f);
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
-
 static cJSON *read_json(const char *path)
 {
-    char *text = slurp(path);
+    char *text = store_read_text(path, 256u << 20);
     cJSON *j = text ? cJSON_Parse(text) : NULL;
     free(text);
     return j;

@@ -11,7 +11,7 @@
  * to just past the first anomaly, and the node count, rate and concurrency are lowered.
  * Writes STORE/shrink/<time>/minimal.json (and shrink.json, the steps), STORE/shrink/latest,
  * prints the steps and the command that runs the minimal scenario.
- * Depends on: cli, scenario, nemesis, shrink, cJSON. Used by: main.
+ * Depends on: cli, scenario, nemesis, shrink, store, cJSON. Used by: main.
  */
 #ifndef EDDY_SIM_SHRINK_MAIN_H
 #define EDDY_SIM_SHRINK_MAIN_H

@@ -4,9 +4,10 @@
  * Names follow Jepsen's store: STORE/<test name>/<basic ISO time>/ with STORE/latest and
  * STORE/<test name>/latest as relative symlinks, so the tree can be moved. Two runs started in
  * the same millisecond get "-1", "-2", ... rather than sharing a directory.
- * Depends on: sim. Used by: run, report.
+ * Depends on: sim, alloc. Used by: run, report, matrix, shrink_main.
  */
 #include "store.h"
+#include "eddy/alloc.h"
 #include "eddy/clockctl.h"
 #include "eddy/util.h"
 
@@ -162,4 +163,21 @@ const char *store_find_clock_lib(void)
         }
     }
     return NULL;
+}
+
+char *store_read_text(const char *path, size_t max)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) < 0 || (size_t)st.st_size > max) {
+        fclose(f);
+        return NULL;
+    }
+    char *text = xmalloc((size_t)st.st_size + 1);
+    size_t n = fread(text, 1, (size_t)st.st_size, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
 }

@@ -1,6 +1,6 @@
 /*
  * store.h: where a run's files go: STORE/<workload>/<time>/, and STORE/latest pointing at it.
- * Depends on: sim. Used by: run, report.
+ * Depends on: sim. Used by: run, report, matrix, shrink_main.
  */
 #ifndef EDDY_SIM_STORE_H
 #define EDDY_SIM_STORE_H
@@ -22,5 +22,9 @@ void store_node_log_path(const struct sim *s, const struct sim_node *n, char *ou
 /* The path of libeddyclock.so: $EDDY_CLOCK_LIB, else next to the eddy binary (../lib/ or
  * ../lib/eddy/). NULL when none is found. */
 const char *store_find_clock_lib(void);
+
+/* The whole of a file of at most max bytes, NUL-terminated (a store's JSON files, a scenario).
+ * NULL when it cannot be read or is larger. Caller owns the result; free with free(). */
+char *store_read_text(const char *path, size_t max);
 
 #endif /* EDDY_SIM_STORE_H */
