@@ -379,9 +379,10 @@ static void notok_words(const struct sim *s, uint64_t total, uint32_t node, unsi
     mask_words(mask, kinds, sizeof(kinds));
     uint64_t on_node = s->nodes[node].ops - s->nodes[node].oks;
     snprintf(out, cap,
-             "%" PRIu64 " ops were not ok, %" PRIu64 " of them on %.60s; %" PRIu64
+             "%" PRIu64 " op%s not ok, %" PRIu64 " of them on %.60s; %" PRIu64
              " while %s was in force",
-             total, on_node, s->nodes[node].name, s->notok_by_faults[mask], kinds);
+             total, total == 1 ? " was" : "s were", on_node, s->nodes[node].name,
+             s->notok_by_faults[mask], kinds);
 }
 
 static void add_echo(struct report_diag *r, cJSON *list, struct lines *lines)

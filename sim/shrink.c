@@ -80,29 +80,25 @@ void shrink_units_fini(struct shrink_units *u)
     memset(u, 0, sizeof(*u));
 }
 
-static int index_cmp(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return (x > y) - (x < y);
-}
-
 size_t shrink_units_events(const struct shrink_units *u, const size_t *units, size_t n,
                            size_t plan_len, size_t *out)
 {
-    size_t k = 0;
+    /* Marks, then collects in plan order: sorted, and an ending event shared by several units
+     * written once (out holds plan_len, not 2n). */
+    bool *in = xcalloc(plan_len ? plan_len : 1, sizeof(*in));
     for (size_t i = 0; i < n; i++) {
         ASSERT(units[i] < u->len);
-        out[k++] = u->start[units[i]];
+        ASSERT(u->start[units[i]] < plan_len);
+        in[u->start[units[i]]] = true;
         if (u->stop[units[i]] != SIZE_MAX)
-            out[k++] = u->stop[units[i]];
+            in[u->stop[units[i]]] = true;
     }
-    qsort(out, k, sizeof(*out), index_cmp);
-    size_t m = 0;
-    for (size_t i = 0; i < k; i++)
-        if (m == 0 || out[m - 1] != out[i])
-            out[m++] = out[i];
-    ASSERT(m <= plan_len);
-    return m;
+    size_t k = 0;
+    for (size_t i = 0; i < plan_len; i++)
+        if (in[i])
+            out[k++] = i;
+    free(in);
+    return k;
 }
 
 /* ==== ddmin ==== */

@@ -257,6 +257,7 @@ struct outcome {
     int fails, tries;
     double anomaly_s; /* latest first anomaly among the failing tries */
     bool stop;
+    struct step *step; /* its row in the table, NULL past SHRINK_STEPS_MAX */
 };
 
 /* One `eddy test --fail-fast` of the scenario at path: 1 it failed as wanted, 0 not, -1 stop. */
@@ -372,7 +373,7 @@ static int candidate(struct shrinker *sh, const size_t *units, size_t n,
     }
     bool kept = !o->stop && o->fails >= sh->need;
     if (sh->nsteps < SHRINK_STEPS_MAX) {
-        struct step *s = &sh->steps[sh->nsteps++];
+        struct step *s = o->step = &sh->steps[sh->nsteps++];
         snprintf(s->what, sizeof(s->what), "%s", what);
         s->fails = o->fails;
         s->tries = o->tries;
@@ -405,7 +406,8 @@ static int test_units(void *ctx, const size_t *units, size_t n)
     struct outcome o;
     int r = candidate(sh, units, n, &k, what, &o);
     if (r == 1) {
-        memcpy(sh->kept, units, n * sizeof(*units));
+        if (n)
+            memcpy(sh->kept, units, n * sizeof(*units));
         sh->kept_len = n;
         sh->knobs = k;
         sh->anomaly_s = o.anomaly_s;
@@ -432,10 +434,25 @@ static void drop_faults(struct shrinker *sh)
 
 /* ==== Steps 2 and 3: time, nodes, rate, concurrency ==== */
 
-static int try_knobs(struct shrinker *sh, const struct shrink_knobs *k, const char *what)
+/* With `guard`, a candidate whose first anomaly comes more than halfway from the current one to
+ * its time limit is not kept although it failed: fewer nodes or ops push the anomaly later, and
+ * a scenario that fails only near its end would not fail reliably. */
+static int try_knobs(struct shrinker *sh, const struct shrink_knobs *k, const char *what,
+                     bool guard)
 {
     struct outcome o;
     int r = candidate(sh, sh->kept, sh->kept_len, k, what, &o);
+    if (r == 1 && guard && o.anomaly_s > (sh->anomaly_s + k->time_limit_s) / 2) {
+        if (o.step) {
+            o.step->kept = false;
+            size_t len = strlen(o.step->what);
+            snprintf(o.step->what + len, sizeof(o.step->what) - len,
+                     " (anomaly at %.3f s: too late)", o.anomaly_s);
+        }
+        fprintf(stderr, "eddy shrink: %s: the anomaly came at %.3f s, too close to the end\n", what,
+                o.anomaly_s);
+        return 0;
+    }
     if (r == 1) {
         sh->knobs = *k;
         sh->anomaly_s = o.anomaly_s;
@@ -458,7 +475,7 @@ static void cut_time(struct shrinker *sh)
     char what[96];
     snprintf(what, sizeof(what), "time limit %g s (first anomaly at %.3f s)", k.time_limit_s,
              sh->anomaly_s);
-    try_knobs(sh, &k, what);
+    try_knobs(sh, &k, what, false);
 }
 
 static void fewer_nodes(struct shrinker *sh)
@@ -473,7 +490,7 @@ static void fewer_nodes(struct shrinker *sh)
         k.node_count = mid;
         char what[64];
         snprintf(what, sizeof(what), "%u nodes", mid);
-        int r = try_knobs(sh, &k, what);
+        int r = try_knobs(sh, &k, what, true);
         if (r == 1)
             hi = mid;
         else if (r == 0)
@@ -497,7 +514,7 @@ static void lower_rate(struct shrinker *sh)
             return;
         char what[64];
         snprintf(what, sizeof(what), "rate %g", k.rate);
-        if (try_knobs(sh, &k, what) != 1)
+        if (try_knobs(sh, &k, what, true) != 1)
             return;
     }
 }
@@ -515,7 +532,7 @@ static void lower_concurrency(struct shrinker *sh)
         snprintf(k.concurrency, sizeof(k.concurrency), "%lu%s", v / 2, per_node ? "n" : "");
         char what[64];
         snprintf(what, sizeof(what), "concurrency %s", k.concurrency);
-        if (try_knobs(sh, &k, what) != 1)
+        if (try_knobs(sh, &k, what, true) != 1)
             return;
     }
 }
