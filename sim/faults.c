@@ -177,11 +177,13 @@ static void apply_restart(struct sim *s, const struct fault_event *e)
                                  e->restart == RESTART_CLOCK_NOW || (n->clock && clock_note[0]));
         sim_spawn_node(s, n);
         if (n->proc.running) {
+            /* init, and nothing else until init_ok: what piled up while the node was down (as
+             * Maelstrom keeps a dead node's queue) and what comes meanwhile waits in down_q, as
+             * at the start of a run, when no client speaks before every node's init_ok. A runtime
+             * that handles each message in a goroutine, init included (Maelstrom's Go library),
+             * would otherwise answer a request before init has set its node id. */
+            n->held = true;
             traffic_send_init(s, n);
-            /* Then what piled up while it was down, as Maelstrom keeps a dead node's queue. */
-            if (proc_send(&n->proc, buf_peek(&n->down_q), buf_len(&n->down_q)) < 0)
-                n->stdin_drops++;
-            buf_clear(&n->down_q);
         }
         faults_log(s, ACT_RESTART, n->proc.running, "restart %s (incarnation %u)%s", n->name,
                    n->incarnation, clock_note);
@@ -251,13 +253,23 @@ static void apply_event(struct sim *s, const struct fault_event *e)
                 faults_log(s, e->action, false, "kill %s: already down", n->name);
                 continue;
             }
-            n->down = true;
-            n->initialised = false;
             proc_signal(&n->proc, SIGKILL);
-            /* What was queued but not yet written is kept for the next incarnation; what the
-             * process had read died with it. */
-            buf_append(&n->down_q, buf_peek(&n->proc.in_q), buf_len(&n->proc.in_q));
+            if (n->init_pending) {
+                /* Killed before its init_ok: its stdin queue holds at most that init, which dies
+                 * with its init client; the held messages stay in down_q. */
+                s->clients[n->init_client].open = false;
+                s->clients[n->init_client].awaiting = 0;
+            } else if (buf_append(&n->down_q, buf_peek(&n->proc.in_q), buf_len(&n->proc.in_q)) <
+                       0) {
+                /* What was queued but not yet written is kept for the next incarnation; what
+                 * the process had read died with it. */
+                n->stdin_drops++;
+            }
             buf_clear(&n->proc.in_q);
+            n->down = true;
+            n->held = false;
+            n->init_pending = false;
+            n->initialised = false;
             traffic_fail_node_ops(s, n->index, "the node was killed; its reply can never come");
             s->faults_active |= 1u << FAULT_KILL;
             faults_log(s, e->action, true, "kill %s (SIGKILL to its process group)", n->name);

@@ -569,6 +569,9 @@ static enum verdict add_protocol(cJSON *res, const struct sim *s)
         add_str(o, "line", x->line);
         add_num(o, "line-length", (double)x->line_len);
         add_str(o, "maelstrom", traffic_consequence(x->cls));
+        add_bool(o, "before-init-ok", x->before_init_ok);
+        if (x->diagnosis)
+            add_str(o, "diagnosis", x->diagnosis);
         cJSON_AddItemToArray(list, o);
     }
     return v;

@@ -486,8 +486,9 @@ static void add_protocol(struct report_diag *r, cJSON *list, struct lines *lines
         cJSON_AddStringToObject(ex, "line", v->line);
         cJSON_AddStringToObject(ex, "reason", v->reason);
         char cause[800];
-        snprintf(cause, sizeof(cause), "%s (first: %.60s, stdout line %" PRIu64 "). %s.", v->reason,
-                 s->nodes[v->node].name, v->line_no, then);
+        snprintf(cause, sizeof(cause), "%s (first: %.60s, stdout line %" PRIu64 ")%s%s. %s.",
+                 v->reason, s->nodes[v->node].name, v->line_no, v->diagnosis ? "; " : "",
+                 v->diagnosis ? v->diagnosis : "", then);
         cJSON_AddStringToObject(o, "cause", cause);
         if (room(lines, 2))
             buf_printf(lines->b, "  %s: %" PRIu64 ". %s\n    line: %.160s%s\n",

@@ -240,7 +240,10 @@ void sim_spawn_node(struct sim *s, struct sim_node *n)
 void sim_node_initialised(struct sim *s, struct sim_node *n)
 {
     n->initialised = true;
+    n->init_pending = false;
     s->clients[n->init_client].open = false; /* Maelstrom closes the init client at once */
+    if (n->held)
+        traffic_release_held(s, n);
     if (n->clock) {
         pid_t pid = 0;
         n->clock_loaded = clockctl_loaded(n->clock, &pid);

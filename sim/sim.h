@@ -45,6 +45,8 @@ struct violation {
     enum violation_class cls;
     uint64_t line_no; /* line number on the node's stdout */
     int64_t time_ns;
+    bool before_init_ok;   /* the node had not answered init yet when it wrote the line */
+    const char *diagnosis; /* static text: what probably happened, in plain words, or NULL */
     char reason[256];
     char line[512];  /* the line, truncated */
     size_t line_len; /* its full length */
@@ -57,8 +59,10 @@ struct sim_node {
     char *name_json; /* the name as a JSON string, quotes included */
     size_t name_json_len;
     bool initialised; /* init_ok received from the current incarnation */
+    bool init_pending; /* the current incarnation was sent init and has not answered it yet */
     bool muted;       /* Maelstrom would have stopped reading it */
     bool down;        /* killed by eddy's nemesis, not yet restarted */
+    bool held;        /* restarted, init_ok not yet received: everything else waits in down_q */
     bool paused;
     bool exited;              /* exited without being killed by eddy */
     bool stdout_closed_alive; /* closed its stdout but was still running at the end */
@@ -71,7 +75,7 @@ struct sim_node {
     uint64_t late_replies; /* replies to requests whose clients had given up */
     uint64_t stdin_drops;  /* messages eddy could not queue (node not reading, or down) */
     int64_t start_fake_ns; /* wall clock the current incarnation started with (clock faults) */
-    struct buf down_q;     /* messages for the next incarnation while the node is down */
+    struct buf down_q;     /* messages waiting while the node is down or held (in order) */
     struct clockctl *clock;
     bool clock_loaded;  /* the node's process mapped its clock control block */
     pid_t pids[16];     /* the last process ids of its incarnations */
@@ -251,8 +255,16 @@ struct sim {
                                 when the run was interrupted or broke */
 };
 
+/* True while what is sent to the node must wait in its down_q: it is down, or it was restarted
+ * and has not answered init_ok yet (a restarted node gets init and nothing else until then). */
+static inline bool sim_node_holding(const struct sim_node *n)
+{
+    return n->down || n->held;
+}
+
 /* traffic.c */
 void traffic_build_node_map(struct sim *s);
+void traffic_release_held(struct sim *s, struct sim_node *n);
 const char *traffic_consequence(enum violation_class cls);
 void traffic_node_line(struct proc *p, const char *line, size_t len);
 void traffic_issue_ops(struct sim *s);

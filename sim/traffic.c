@@ -37,6 +37,26 @@ static const char *const consequences[] = {
     [VIOLATION_WARNING] = "Maelstrom accepts this line, but it is almost certainly a mistake",
 };
 
+static const char early_reply_diagnosis[] =
+    "this node answered a request before its init_ok: it handled the request before init had "
+    "given it its node id, which a runtime that handles every message in a goroutine, init "
+    "included (Maelstrom's Go library), does when a request arrives right behind init";
+static const char early_line_diagnosis[] =
+    "this node wrote the line before its init_ok, while its node id was not set yet";
+
+/* What to say about a line that a node wrote before answering init. Re-parses the line: this
+ * path runs once per violation, never per message. */
+static const char *diagnose(const struct sim_node *n, const char *line, size_t len)
+{
+    if (!n->init_pending)
+        return NULL;
+    struct msg m;
+    struct json_err e = {0};
+    if (line && msg_parse(line, len, &m, &e) >= 0 && m.f[MSG_IN_REPLY_TO].type != JSON_NONE)
+        return early_reply_diagnosis;
+    return early_line_diagnosis;
+}
+
 void traffic_violation(struct sim *s, struct sim_node *n, enum violation_class cls,
                        const char *line, size_t len, const char *fmt, ...)
 {
@@ -59,11 +79,14 @@ void traffic_violation(struct sim *s, struct sim_node *n, enum violation_class c
             memcpy(v->line, line, k);
         v->line[line ? k : 0] = '\0';
         v->line_len = line ? len : 0;
+        v->before_init_ok = n->init_pending;
+        v->diagnosis = diagnose(n, line, len);
         /* The first violation of each node is also said at once: it is usually the bug. */
         if (n->violations == 1)
-            fprintf(stderr, "eddy: %s, stdout line %llu: %s\n  line: %.200s%s\n  %s\n", n->name,
-                    (unsigned long long)v->line_no, v->reason, v->line, len > 200 ? "..." : "",
-                    consequences[cls]);
+            fprintf(stderr, "eddy: %s, stdout line %llu: %s\n  line: %.200s%s\n  %s%s%s\n",
+                    n->name, (unsigned long long)v->line_no, v->reason, v->line,
+                    len > 200 ? "..." : "", v->diagnosis ? v->diagnosis : "",
+                    v->diagnosis ? "\n  " : "", consequences[cls]);
     }
     if (cls != VIOLATION_WARNING)
         sim_fail_fast(s, "a protocol violation by %s (stdout line %llu)", n->name,
@@ -243,6 +266,7 @@ void traffic_send_init(struct sim *s, struct sim_node *n)
     c->last_msg_id = 1;
     c->awaiting = 1;
     n->init_client = (uint32_t)k;
+    n->init_pending = true;
     n->init_deadline_ns = sim_clock_ns(s) + (int64_t)(s->cfg->init_timeout_ms * 1e6);
     size_t ids_len = 2;
     for (uint32_t i = 0; i < s->node_count; i++)
@@ -358,7 +382,7 @@ static void issue(struct sim *s, struct worker *w)
     size_t need = 128 + n->name_json_len + value_len;
     /* A node that is down keeps its queue, as in Maelstrom's kill fault: the request waits for
      * the next incarnation (and the op times out if that takes too long). */
-    char *dst = n->down ? buf_reserve(&n->down_q, need) : proc_reserve(&n->proc, need);
+    char *dst = sim_node_holding(n) ? buf_reserve(&n->down_q, need) : proc_reserve(&n->proc, need);
     if (!dst) {
         /* Not reading its stdin (or its down queue is full): the request is lost and the op
          * will time out. */
@@ -379,7 +403,7 @@ static void issue(struct sim *s, struct worker *w)
     OUT_LIT(&o, "}}\n");
     ASSERT(o.n <= need);
     log_net(s, true, dst, o.n);
-    if (n->down)
+    if (sim_node_holding(n))
         buf_commit(&n->down_q, o.n);
     else
         proc_commit(&n->proc, o.n);
@@ -700,16 +724,23 @@ static void service_reply(struct sim *s, struct sim_node *n, uint32_t svc, const
     int64_t msg_id;
     if (msg_get_i64(m, MSG_MSG_ID, &msg_id) < 0 || n->down)
         return;
-    char *dst = proc_reserve(&n->proc, 256 + n->name_json_len);
-    if (!dst)
+    bool held = sim_node_holding(n);
+    char *dst = held ? buf_reserve(&n->down_q, 256 + n->name_json_len)
+                     : proc_reserve(&n->proc, 256 + n->name_json_len);
+    if (!dst) {
+        n->stdin_drops++;
         return;
+    }
     int k = snprintf(dst, 256 + n->name_json_len,
                      "{\"id\":%llu,\"src\":\"%s\",\"dest\":%.*s,\"body\":{\"type\":\"error\","
                      "\"in_reply_to\":%lld,\"code\":10,\"text\":\"eddy does not simulate "
                      "Maelstrom's %s service\"}}\n",
                      (unsigned long long)s->next_net_id++, services[svc], (int)n->name_json_len,
                      n->name_json, (long long)msg_id, services[svc]);
-    proc_commit(&n->proc, (size_t)k);
+    if (held)
+        buf_commit(&n->down_q, (size_t)k);
+    else
+        proc_commit(&n->proc, (size_t)k);
     s->net_all.send++;
     s->net_all.msgs++;
     s->net_all.recv++;
@@ -724,7 +755,8 @@ static void deliver_to_node(struct sim *s, uint32_t dest, const char *line, size
                             uint32_t tag)
 {
     struct sim_node *d = &s->nodes[dest];
-    int rc = d->down ? buf_append(&d->down_q, line, len) : proc_send(&d->proc, line, len);
+    int rc = sim_node_holding(d) ? buf_append(&d->down_q, line, len)
+                                 : proc_send(&d->proc, line, len);
     if (rc < 0) {
         d->stdin_drops++;
         record_delivery(s, tag, true);
@@ -734,6 +766,28 @@ static void deliver_to_node(struct sim *s, uint32_t dest, const char *line, size
     s->net_all.recv++;
     s->net_servers.recv++;
     record_delivery(s, tag, false);
+}
+
+void traffic_release_held(struct sim *s, struct sim_node *n)
+{
+    /* What waited for this incarnation's init_ok goes now, in the order it came. The held queue
+     * and the node's stdin queue have the same maximum, so it fits in one append unless bytes of
+     * init are still queued; then it goes line by line, and a line that does not fit is counted
+     * as not delivered. */
+    n->held = false;
+    const char *p = buf_peek(&n->down_q);
+    const char *end = p + buf_len(&n->down_q);
+    if (p < end && proc_send(&n->proc, p, (size_t)(end - p)) < 0) {
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t k = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+            if (proc_send(&n->proc, p, k) < 0)
+                n->stdin_drops++;
+            p += k;
+        }
+    }
+    buf_clear(&n->down_q);
+    (void)s;
 }
 
 static void route_to_node(struct sim *s, struct sim_node *n, uint32_t dest, const struct msg *m)
