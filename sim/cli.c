@@ -247,6 +247,7 @@ enum opt_id {
     OPT_NO_HISTORY,
     OPT_NO_PROGRESS,
     OPT_FAIL_FAST,
+    OPT_STRICT,
     OPT_HELP,
 };
 
@@ -281,6 +282,7 @@ static const struct opt opts[] = {
     {NULL, "--no-history", false, OPT_NO_HISTORY},
     {NULL, "--no-progress", false, OPT_NO_PROGRESS},
     {NULL, "--fail-fast", false, OPT_FAIL_FAST},
+    {NULL, "--strict", false, OPT_STRICT},
     {"-h", "--help", false, OPT_HELP},
 };
 
@@ -319,7 +321,10 @@ void cli_usage_test(FILE *f)
           "  --no-history               do not write history.jsonl (benchmarks only)\n"
           "  --no-progress              no progress line, even on a terminal\n"
           "  --fail-fast                end the run at the first anomaly (a duplicate, an echo\n"
-          "                             error, a protocol violation), outputs and verdict kept\n"
+          "                             error, with --strict a protocol violation), outputs and\n"
+          "                             verdict kept\n"
+          "  --strict                   protocol violations fail the run (by default they are\n"
+          "                             warnings, as Maelstrom's verdict ignores them)\n"
           "\n"
           "Arguments that are not flags, everything after --, and an unknown flag after\n"
           "--bin (with all that follows it) are passed to the node binary.\n"
@@ -496,6 +501,9 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct no
         return 0;
     case OPT_FAIL_FAST:
         c->fail_fast = true;
+        return 0;
+    case OPT_STRICT:
+        c->strict = true;
         return 0;
     case OPT_HELP:
         return 0;

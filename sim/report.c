@@ -1,12 +1,11 @@
 /*
  * report.c: results.json, the summary, the progress line (see report.h).
  *
- * The verdict combines the checkers as Jepsen's compose does: false beats unknown beats true.
- * eddy's protocol checker takes part, so a node that Maelstrom would mute makes the run invalid
- * even when the remaining ops happen to pass. Duplicated IDs are reported with every op that
+ * Each section reports one checker's verdict; verdict.c composes them into the run's, as
+ * Maelstrom does (eddy's protocol checker counts only under --strict). Duplicated IDs are reported with every op that
  * returned them; the first op of each is read back from history.jsonl by its offset, which is
  * why the checker never keeps op details for IDs that stay unique.
- * Depends on: sim, check, history, canon, cJSON. Used by: run.
+ * Depends on: sim, check, history, canon, verdict, cJSON. Used by: run.
  */
 #include "report.h"
 #include "junit.h"
@@ -15,6 +14,7 @@
 #include "idprops.h"
 #include "idset.h"
 #include "store.h"
+#include "verdict.h"
 #include "eddy/alloc.h"
 #include "eddy/clockctl.h"
 #include "eddy/json.h"
@@ -28,12 +28,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-enum verdict {
-    V_TRUE,
-    V_UNKNOWN,
-    V_FALSE,
-};
 
 /* ==== State kept during the run ==== */
 
@@ -180,11 +174,6 @@ static void add_valid(cJSON *o, enum verdict v)
         add_str(o, "valid?", "unknown");
     else
         add_bool(o, "valid?", v == V_TRUE);
-}
-
-static enum verdict worst(enum verdict a, enum verdict b)
-{
-    return a > b ? a : b;
 }
 
 /* A raw JSON value: the text as the node wrote it (already valid JSON). */
@@ -500,7 +489,7 @@ static enum verdict add_workload(cJSON *res, struct sim *s, struct buf *summary,
      * there are duplicates too (eddy still lists them). */
     enum verdict v = c->incomparable ? V_UNKNOWN : c->dup_ids ? V_FALSE : V_TRUE;
     if (c->too_long)
-        v = worst(v, V_UNKNOWN);
+        v = verdict_merge(v, V_UNKNOWN);
     add_valid(w, v);
     add_num(w, "attempted-count", (double)c->invokes);
     add_num(w, "acknowledged-count", (double)c->acknowledged);
@@ -544,6 +533,11 @@ static const char *class_name(enum violation_class c)
     return "?";
 }
 
+static const char protocol_warning[] =
+    "warnings only: Maelstrom's verdict does not count protocol violations (its exceptions "
+    "checker is always valid); the ops they cost fail a run only through --availability or a "
+    "checker they starve. --strict makes them fail the run.";
+
 static enum verdict add_protocol(cJSON *res, const struct sim *s)
 {
     cJSON *p = add_obj(res, "protocol");
@@ -551,6 +545,9 @@ static enum verdict add_protocol(cJSON *res, const struct sim *s)
                    s->violation_counts[VIOLATION_DROP];
     enum verdict v = bad ? V_FALSE : V_TRUE;
     add_valid(p, v);
+    add_bool(p, "strict", s->cfg->strict);
+    if (bad && !s->cfg->strict)
+        add_str(p, "warning", protocol_warning);
     add_num(p, "violation-count", (double)bad);
     add_num(p, "warning-count", (double)s->violation_counts[VIOLATION_WARNING]);
     cJSON *by = add_obj(p, "by-class");
@@ -796,19 +793,6 @@ static int write_file_atomic(const char *path, const char *text, char *err, size
     return 0;
 }
 
-static const char *verdict_line(enum verdict v)
-{
-    switch (v) {
-    case V_TRUE:
-        return "Everything looks good! ヽ(‘ー`)ノ";
-    case V_FALSE:
-        return "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻";
-    case V_UNKNOWN:
-        break;
-    }
-    return "Errors occurred during analysis, but no anomalies found. ಠ~ಠ";
-}
-
 int report_write(struct sim *s)
 {
     struct check *c = s->check;
@@ -824,20 +808,22 @@ int report_write(struct sim *s)
     add_bool(perf, "valid?", true);
     add_bool(add_obj(res, "timeline"), "valid?", true);
     add_exceptions(res, c);
-    enum verdict v = V_TRUE;
-    v = worst(v, add_stats(res, c, s));
-    v = worst(v, add_availability(res, c, s->cfg));
+    /* Every checker below reports its own verdict; verdict_compose decides the run's. perf,
+     * timeline, exceptions and net are always valid, as in Maelstrom. */
+    struct verdict_input in = {.strict = s->cfg->strict,
+                               .broke = s->exit_code == 255 || s->interrupted};
+    in.part[VERDICT_STATS] = add_stats(res, c, s);
+    in.part[VERDICT_AVAILABILITY] = add_availability(res, c, s->cfg);
     add_net(res, s);
     struct buf wsum, dsum;
     buf_init(&wsum, 1u << 20);
     buf_init(&dsum, 1u << 20);
     struct report_diag *rd = report_diag_new(s);
-    v = worst(v, add_workload(res, s, &wsum, rd));
-    v = worst(v, add_protocol(res, s));
+    in.part[VERDICT_WORKLOAD] = add_workload(res, s, &wsum, rd);
+    in.part[VERDICT_PROTOCOL] = add_protocol(res, s);
     report_diag_finish(rd, res, &dsum);
     report_diag_free(rd);
-    if (s->exit_code == 255 || s->interrupted)
-        v = worst(v, V_UNKNOWN);
+    enum verdict v = verdict_compose(&in);
     add_valid(res, v);
 
     add_num(res, "seed", (double)s->cfg->seed);
@@ -911,9 +897,13 @@ int report_write(struct sim *s)
     uint64_t bad = s->violation_counts[VIOLATION_MUTE] + s->violation_counts[VIOLATION_RPC] +
                    s->violation_counts[VIOLATION_DROP];
     if (bad || s->violation_counts[VIOLATION_WARNING]) {
-        printf("Protocol: %llu violations, %llu warnings (each: results.json protocol, "
+        printf("Protocol: %llu violations, %llu warnings%s (each: results.json protocol, "
                "report.html)\n",
-               (unsigned long long)bad, (unsigned long long)s->violation_counts[VIOLATION_WARNING]);
+               (unsigned long long)bad, (unsigned long long)s->violation_counts[VIOLATION_WARNING],
+               !bad              ? ""
+               : s->cfg->strict ? "; --strict: the violations fail the run"
+                                : "; not counted in the verdict, as in Maelstrom; --strict "
+                                  "counts them");
     } else {
         printf("Protocol: no violations\n");
     }
@@ -939,5 +929,5 @@ int report_write(struct sim *s)
         return 128 + s->interrupt_signal;
     if (s->exit_code)
         return s->exit_code;
-    return v == V_TRUE ? 0 : v == V_FALSE ? 1 : 2;
+    return verdict_exit_status(v);
 }

@@ -551,7 +551,7 @@ void report_diag_finish(struct report_diag *r, cJSON *res, struct buf *summary)
     }
     for (uint32_t i = 0; i < s->violations_kept; i++) {
         const struct violation *v = &s->violations[i];
-        if (v->cls != VIOLATION_WARNING && (first < 0 || v->time_ns < first)) {
+        if (v->cls != VIOLATION_WARNING && s->cfg->strict && (first < 0 || v->time_ns < first)) {
             first = v->time_ns;
             what = violation_classes[v->cls];
         }

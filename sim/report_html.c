@@ -210,9 +210,15 @@ static void facts(FILE *f, const cJSON *r)
     fputs("</dl>\n<div class=\"chips\">", f);
     static const char *const checkers[] = {"workload",   "stats", "availability", "protocol",
                                            "exceptions", "net",   "perf",         "timeline"};
-    for (size_t i = 0; i < ARRAY_LEN(checkers); i++)
-        if (page_get(r, checkers[i]))
-            table_chip(f, checkers[i], page_valid(page_get(r, checkers[i])));
+    for (size_t i = 0; i < ARRAY_LEN(checkers); i++) {
+        const cJSON *ck = page_get(r, checkers[i]);
+        if (!ck)
+            continue;
+        /* A checker the verdict does not count (protocol, unless --strict) warns, not fails. */
+        bool warns = page_valid(ck) == 0 && cJSON_IsFalse(page_get(ck, "strict"));
+        table_chip(f, warns ? "protocol: warnings, not counted" : checkers[i],
+                   warns ? -1 : page_valid(ck));
+    }
     fputs("</div>\n<h3>Reproduce</h3>\n<pre class=\"cmd\" id=\"command\">", f);
     text(f, page_str(eddy, "command") ? page_str(eddy, "command") : "(command not recorded)");
     fputs("</pre>\n", f);

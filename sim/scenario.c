@@ -670,6 +670,8 @@ static int apply_field(struct ctx *x, struct config *c, const struct json_val *k
     }
     if (key_is(k, "clock-monotonic"))
         return get_bool(x, v, "clock-monotonic", &c->clock_monotonic);
+    if (key_is(k, "strict"))
+        return get_bool(x, v, "strict", &c->strict);
     if (key_is(k, "log-stderr"))
         return get_bool(x, v, "log-stderr", &c->log_stderr);
     if (key_is(k, "expect")) {

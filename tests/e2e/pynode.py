@@ -6,7 +6,9 @@ only when that node acknowledges, so inter-node faults (partitions, loss, duplic
 have traffic to act on. IDs embed time.time_ns(), so clock faults are visible in them, and a
 per-process random prefix plus a counter keeps them unique.
 
-    pynode.py [--mode MODE] [--after N]
+    pynode.py [--mode MODE] [--after N] [--only NODE]
+
+With --only, the mode applies on that node alone; the others behave (mode ok).
 
 Modes (each a misbehaviour eddy must report): ok, add-key (an extra key in generate_ok),
 stdout-log (a log line on stdout after init), wrong-irt (in_reply_to off by 1000),
@@ -27,6 +29,7 @@ import time
 
 MODE = "ok"
 AFTER = 5
+ONLY = None
 args = sys.argv[1:]
 while args:
     flag = args.pop(0)
@@ -34,6 +37,8 @@ while args:
         MODE = args.pop(0)
     elif flag == "--after":
         AFTER = int(args.pop(0))
+    elif flag == "--only":
+        ONLY = args.pop(0)
     else:
         print(f"pynode: unknown argument {flag}", file=sys.stderr)
         sys.exit(2)
@@ -79,6 +84,8 @@ for line in sys.stdin:
     body = msg["body"]
     kind = body.get("type")
     if kind == "init":
+        if ONLY is not None and body["node_id"] != ONLY:
+            MODE = "ok"
         if MODE == "no-init":
             continue
         if MODE == "die-in-init":

@@ -177,8 +177,10 @@ def test_fail_fast_ends_the_run_soon_after_the_first_duplicate():
 
 
 def test_fail_fast_stops_at_a_protocol_violation_and_not_without_one():
+    # A protocol violation is an anomaly of the run when the verdict counts it: with --strict.
     r = Run(["-w", "unique-ids", "--bin", pynode(), "--node-count", "2", "--time-limit", "60",
-             "--rate", "50", "--seed", "1", "--fail-fast", "--", "--mode", "stdout-log"])
+             "--rate", "50", "--seed", "1", "--fail-fast", "--strict",
+             "--", "--mode", "stdout-log"])
     try:
         check(r.code == 1, "invalid", r)
         check("protocol violation by n" in r.results["fail-fast"]["what"], r.results["fail-fast"],

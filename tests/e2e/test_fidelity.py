@@ -6,10 +6,13 @@ Each test_* function is one ctest test. Nodes are written the way users write th
 node (tests/nodes/go, a goroutine per message like Maelstrom's Go library), Python nodes, and
 eddy-node.
 """
+import json
 import os
 import re
+import tempfile
+import xml.etree.ElementTree as ET
 
-from eddytest import Run, check, check_no_node_alive, gonode, main, scenario
+from eddytest import Run, check, check_no_node_alive, gonode, main, pynode, scenario
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -95,6 +98,77 @@ def test_early_answer_is_diagnosed():
     check("answered a request before its init_ok" in v[0]["diagnosis"], "diagnosed", r)
     check("answered a request before its init_ok" in r.err, "and said at once", r)
     check("did not respond" in r.results["error"], "init timed out", r)
+    r.cleanup()
+
+
+# ==== The verdict: Maelstrom's by default; protocol problems warn, --strict fails ====
+
+def log_line_on_n1(*extra):
+    """Three nodes; n1 prints one log line on stdout after init, and Maelstrom would stop
+    reading it there: its later replies are lost and their ops time out as info."""
+    return Run(["-w", "unique-ids", "--bin", pynode(), "--node-count", "3", "--time-limit", "2",
+                "--rate", "30", "--seed", "7", *extra,
+                "--", "--mode", "stdout-log", "--only", "n1"])
+
+
+def check_n1_muted(r):
+    nodes = r.results["nodes"]
+    check(nodes["n1"]["muted"] and not nodes["n0"]["muted"] and not nodes["n2"]["muted"],
+          "only n1 is muted", r)
+    v = r.results["protocol"]["violations"]
+    check(len(v) == 1 and v[0]["node"] == "n1" and v[0]["class"] == "mute", "one violation", r)
+    check("never reads its stdout again" in v[0]["maelstrom"], "what Maelstrom would do", r)
+    check(r.results["stats"]["info-count"] > 0, "n1's ops timed out", r)
+
+
+def test_one_log_line_is_a_warning_by_default():
+    with tempfile.TemporaryDirectory() as d:
+        junit = os.path.join(d, "junit.xml")
+        r = log_line_on_n1("--junit", junit)
+        check(r.code == 0, "valid, as Maelstrom would judge it", r)
+        check_n1_muted(r)
+        p = r.results["protocol"]
+        check(r.results["valid?"] is True and p["valid?"] is False and p["strict"] is False,
+              "the protocol checker fails but does not count", r)
+        check("--strict" in p["warning"] and "does not count" in p["warning"], "it says so", r)
+        check("eddy: warning: n1, stdout line 2" in r.err, "a warning at once", r)
+        check("not counted in the verdict" in r.out, "and in the summary", r)
+        suite = ET.parse(junit).getroot()
+        check(suite.get("failures") == "0" and suite.get("errors") == "0", "JUnit passes", r)
+        case = [c for c in suite.iter("testcase") if c.get("name") == "protocol"][0]
+        out = case.find("system-out")
+        check(out is not None and "never reads its stdout" in out.text,
+              "with the warnings in the protocol test case's output", r)
+    r.cleanup()
+
+
+def test_one_log_line_fails_with_strict():
+    r = log_line_on_n1("--strict")
+    check(r.code == 1, "--strict: a protocol violation fails the run", r)
+    check_n1_muted(r)
+    check(r.results["protocol"]["strict"] is True and "warning" not in r.results["protocol"],
+          "counted, not a warning", r)
+    check(r.results["workload"]["valid?"] is True, "no duplicate: only the protocol fails", r)
+    check("eddy: n1, stdout line 2" in r.err, "reported at once, not as a warning", r)
+    r.cleanup()
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "strict.json")
+        with open(path, "w") as f:
+            json.dump({"workload": "unique-ids", "node-count": 3, "time-limit": 2, "rate": 30,
+                       "strict": True}, f)
+        r = Run(["--scenario", path, "--bin", pynode(), "--seed", "7",
+                 "--", "--mode", "stdout-log", "--only", "n1"])
+        check(r.code == 1, "a scenario's \"strict\": true does the same", r)
+        check(r.results["protocol"]["strict"] is True, "strict", r)
+        r.cleanup()
+
+
+def test_one_log_line_fails_availability_total():
+    r = log_line_on_n1("--availability", "total")
+    check(r.code == 1, "the lost ops fail --availability total, as in Maelstrom", r)
+    check_n1_muted(r)
+    check(r.results["availability"]["valid?"] is False, "through availability", r)
+    check(r.results["protocol"]["strict"] is False, "not through the protocol checker", r)
     r.cleanup()
 
 
