@@ -1,14 +1,16 @@
 /*
- * cli.c: `eddy test` flags, parsed as Maelstrom parses them.
+ * cli.c: `eddy test` options, parsed as Maelstrom parses them, from one table.
  *
- * Maelstrom (tools.cli) takes options anywhere, collects non-option words as arguments for the
- * node binary, and stops at "--". eddy does the same, and accepts one more form: an unknown
- * option after --bin starts the node's arguments, so `--bin eddy-node --ids counter` works
- * (Maelstrom needs `--bin eddy-node -- --ids counter`). A scenario file, if named, is loaded
- * first; flags on the command line then override it. Every error is one line naming the flag.
- * Depends on: config, scenario. Used by: main.
+ * The options are one table of data (options.c): every option of `maelstrom test` and eddy's
+ * additions. As tools.cli does (jepsen src/jepsen/cli.clj at 0.3.7), options may come anywhere,
+ * words that are not options are the node's arguments, "--" ends the options, and an unknown
+ * option is refused (with the nearest known one suggested). A scenario file, if named, is loaded
+ * first; options on the command line then override it. Every error is one line naming the
+ * option.
+ * Depends on: config, options, scenario. Used by: main.
  */
 #include "cli.h"
+#include "options.h"
 #include "scenario.h"
 #include "eddy/alloc.h"
 #include "eddy/util.h"
@@ -91,6 +93,7 @@ void config_defaults(struct config *c)
         .client_timeout_ms = 5000,
         .init_timeout_ms = 10000,
         .progress = true,
+        .test_count = 1,
     };
     snprintf(c->concurrency_text, sizeof(c->concurrency_text), "1n");
 }
@@ -186,7 +189,7 @@ int cli_set_availability(struct config *c, const char *v)
         return 0;
     }
     double f;
-    if (cli_parse_double(v, &f) < 0 || f < 0 || f > 1)
+    if (cli_parse_ratio(v, &f) < 0 || f < 0 || f > 1)
         return -EINVAL;
     c->availability = AVAILABILITY_FRACTION;
     c->availability_min = f;
@@ -221,118 +224,33 @@ int cli_set_concurrency(struct config *c, const char *v)
     return 0;
 }
 
-/* ==== The flag table ==== */
+/* Rationals as Clojure's read-string gives them to --nemesis-interval and --availability: a
+ * decimal number, or an integer ratio such as 1/2. */
+int cli_parse_ratio(const char *s, double *out)
+{
+    const char *slash = strchr(s, '/');
+    if (!slash)
+        return cli_parse_double(s, out);
+    char num[32];
+    size_t n = (size_t)(slash - s);
+    uint64_t p, q;
+    if (n == 0 || n >= sizeof(num))
+        return -EINVAL;
+    memcpy(num, s, n);
+    num[n] = '\0';
+    if (cli_parse_u64(num, &p) < 0 || cli_parse_u64(slash + 1, &q) < 0 || q == 0)
+        return -EINVAL;
+    *out = (double)p / (double)q;
+    return 0;
+}
 
-enum opt_id {
-    OPT_WORKLOAD,
-    OPT_BIN,
-    OPT_NODE_COUNT,
-    OPT_NODES,
-    OPT_NODE,
-    OPT_TIME_LIMIT,
-    OPT_RATE,
-    OPT_CONCURRENCY,
-    OPT_LATENCY,
-    OPT_LATENCY_DIST,
-    OPT_NEMESIS,
-    OPT_NEMESIS_INTERVAL,
-    OPT_AVAILABILITY,
-    OPT_LOG_STDERR,
-    OPT_LOG_NET_SEND,
-    OPT_LOG_NET_RECV,
-    OPT_SEED,
-    OPT_STORE,
-    OPT_SCENARIO,
-    OPT_JUNIT,
-    OPT_NO_HISTORY,
-    OPT_NO_PROGRESS,
-    OPT_FAIL_FAST,
-    OPT_STRICT,
-    OPT_HELP,
-};
-
-struct opt {
-    const char *shortname; /* NULL when none */
-    const char *name;
-    bool takes_value;
-    enum opt_id id;
-};
-
-static const struct opt opts[] = {
-    {"-w", "--workload", true, OPT_WORKLOAD},
-    {NULL, "--bin", true, OPT_BIN},
-    {NULL, "--node-count", true, OPT_NODE_COUNT},
-    {NULL, "--nodes", true, OPT_NODES},
-    {"-n", "--node", true, OPT_NODE},
-    {NULL, "--time-limit", true, OPT_TIME_LIMIT},
-    {NULL, "--rate", true, OPT_RATE},
-    {NULL, "--concurrency", true, OPT_CONCURRENCY},
-    {NULL, "--latency", true, OPT_LATENCY},
-    {NULL, "--latency-dist", true, OPT_LATENCY_DIST},
-    {NULL, "--nemesis", true, OPT_NEMESIS},
-    {NULL, "--nemesis-interval", true, OPT_NEMESIS_INTERVAL},
-    {NULL, "--availability", true, OPT_AVAILABILITY},
-    {NULL, "--log-stderr", false, OPT_LOG_STDERR},
-    {NULL, "--log-net-send", false, OPT_LOG_NET_SEND},
-    {NULL, "--log-net-recv", false, OPT_LOG_NET_RECV},
-    {NULL, "--seed", true, OPT_SEED},
-    {NULL, "--store", true, OPT_STORE},
-    {NULL, "--scenario", true, OPT_SCENARIO},
-    {NULL, "--junit", true, OPT_JUNIT},
-    {NULL, "--no-history", false, OPT_NO_HISTORY},
-    {NULL, "--no-progress", false, OPT_NO_PROGRESS},
-    {NULL, "--fail-fast", false, OPT_FAIL_FAST},
-    {NULL, "--strict", false, OPT_STRICT},
-    {"-h", "--help", false, OPT_HELP},
-};
 
 void cli_usage_test(FILE *f)
 {
-    fputs("usage: eddy test -w echo|unique-ids --bin PATH [FLAGS] [-- NODE-ARGS...]\n"
-          "\n"
-          "Runs node processes as Maelstrom does, drives a workload, injects faults and\n"
-          "checks the results. Flags with Maelstrom's names have Maelstrom's meaning and\n"
-          "defaults.\n"
-          "\n"
-          "Maelstrom flags:\n"
-          "  -w, --workload NAME        echo or unique-ids (required)\n"
-          "  --bin PATH                 node binary, run with an argv, never a shell (required)\n"
-          "  --node-count N             nodes n0..n(N-1) (default: Maelstrom's n1..n5)\n"
-          "  --nodes A,B,C / --node A   explicit node names\n"
-          "  --time-limit SECONDS       length of the client phase (default 60)\n"
-          "  --rate OPS                 requests per second, 0 for none (default 5)\n"
-          "  --concurrency N|Nn         client workers; Nn = N x nodes (default 1n)\n"
-          "  --latency MS               mean inter-node latency (default 0)\n"
-          "  --latency-dist DIST        constant, uniform or exponential (default constant)\n"
-          "  --nemesis LIST             faults, comma-separated: partition (Maelstrom's only\n"
-          "                             fault), and eddy's clock, kill, pause, loss, duplicate\n"
-          "  --nemesis-interval SECONDS mean time between fault operations (default 10)\n"
-          "  --availability total|F     fraction of ops that must succeed (default: any)\n"
-          "  --log-stderr               copy node stderr to the console\n"
-          "  --log-net-send             print every message sent\n"
-          "  --log-net-recv             print every message delivered\n"
-          "\n"
-          "eddy extensions:\n"
-          "  --rate max                 as fast as the nodes answer\n"
-          "  --seed N                   seed for every random choice (printed at start)\n"
-          "  --store DIR                where results go (default store)\n"
-          "  --scenario FILE            a scenario file; flags given here override it\n"
-          "  --junit FILE               also write JUnit XML, one testcase per checker\n"
-          "  --no-history               do not write history.jsonl (benchmarks only)\n"
-          "  --no-progress              no progress line, even on a terminal\n"
-          "  --fail-fast                end the run at the first anomaly (a duplicate, an echo\n"
-          "                             error, with --strict a protocol violation), outputs and\n"
-          "                             verdict kept\n"
-          "  --strict                   protocol violations fail the run (by default they are\n"
-          "                             warnings, as Maelstrom's verdict ignores them)\n"
-          "\n"
-          "Arguments that are not flags, everything after --, and an unknown flag after\n"
-          "--bin (with all that follows it) are passed to the node binary.\n"
-          "\n"
-          "Exit status: 0 valid, 1 invalid, 2 unknown, 254 bad arguments, 255 the run broke\n"
-          "(a node crashed, failed init, or could not be started).\n",
-          f);
+    options_print_usage(f);
 }
+
+/* ==== Parsing ==== */
 
 EDDY_PRINTF(3, 4) static int cli_err(char *err, size_t len, const char *fmt, ...)
 {
@@ -343,21 +261,52 @@ EDDY_PRINTF(3, 4) static int cli_err(char *err, size_t len, const char *fmt, ...
     return -EINVAL;
 }
 
-static const struct opt *opt_find(const char *arg, const char **inline_value)
+/* One argument, classified. */
+struct token {
+    enum { TOK_OPTION, TOK_WORD, TOK_END, TOK_UNKNOWN } kind;
+    const struct option_spec *opt;
+    const char *value; /* the option's value (inline or the next argument), or NULL */
+    bool value_inline; /* given as --name=value or -wvalue */
+};
+
+/* Reads the argument at *i (advancing past a separate value), as tools.cli tokenises:
+ * "--name=value", "--name value", "-x value", "-xvalue", "--" and plain words. */
+static struct token next_token(int argc, char **argv, int *i)
 {
-    *inline_value = NULL;
-    const char *eq = strchr(arg, '=');
-    size_t n = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
-    for (size_t i = 0; i < ARRAY_LEN(opts); i++) {
-        bool full = strlen(opts[i].name) == n && memcmp(opts[i].name, arg, n) == 0;
-        bool shrt = opts[i].shortname && strcmp(opts[i].shortname, arg) == 0;
-        if (full || shrt) {
-            if (full && eq)
-                *inline_value = eq + 1;
-            return &opts[i];
+    const char *a = argv[*i];
+    struct token t = {.kind = TOK_WORD};
+    if (strcmp(a, "--") == 0) {
+        t.kind = TOK_END;
+        return t;
+    }
+    if (a[0] != '-' || a[1] == '\0')
+        return t;
+    if (a[1] == '-') {
+        const char *eq = strchr(a, '=');
+        t.opt = options_find(a, eq ? (size_t)(eq - a) : strlen(a), false);
+        if (t.opt && eq) {
+            t.value = eq + 1;
+            t.value_inline = true;
+        }
+    } else {
+        t.opt = options_find(a, 2, true);
+        if (t.opt && a[2]) {
+            if (!t.opt->value)
+                t.opt = NULL; /* -hx: no cluster of switches in eddy's table */
+            else {
+                t.value = a + 2;
+                t.value_inline = true;
+            }
         }
     }
-    return NULL;
+    if (!t.opt) {
+        t.kind = TOK_UNKNOWN;
+        return t;
+    }
+    t.kind = TOK_OPTION;
+    if (t.opt->value && !t.value && *i + 1 < argc)
+        t.value = argv[++*i];
+    return t;
 }
 
 struct node_list {
@@ -365,25 +314,126 @@ struct node_list {
     uint32_t count;
 };
 
-static int node_list_add(struct node_list *l, const char *name, size_t len, char *err, size_t elen)
+static void node_list_free(struct node_list *l)
+{
+    for (uint32_t i = 0; i < l->count; i++)
+        free(l->names[i]);
+    free(l->names);
+    l->names = NULL;
+    l->count = 0;
+}
+
+static int node_list_add(struct node_list *l, const char *flag, const char *name, size_t len,
+                         char *err, size_t elen)
 {
     if (len == 0)
-        return cli_err(err, elen, "--nodes: empty node name");
+        return cli_err(err, elen, "%s: empty node name", flag);
     if (l->count >= NODES_MAX)
-        return cli_err(err, elen, "--nodes: more than %u nodes", NODES_MAX);
-    for (uint32_t i = 0; i < l->count; i++)
-        if (strlen(l->names[i]) == len && memcmp(l->names[i], name, len) == 0)
-            return cli_err(err, elen, "--nodes: node '%.*s' given twice", (int)len, name);
+        return cli_err(err, elen, "%s: more than %u nodes", flag, NODES_MAX);
     l->names = xrealloc(l->names, (l->count + 1) * sizeof(char *));
     l->names[l->count++] = xstrndup(name, len);
     return 0;
 }
 
-static int apply(struct config *c, const struct opt *o, const char *v, struct node_list *nodes,
-                 bool *node_count_seen, char *err, size_t elen)
+/* The node lists as Jepsen and Maelstrom gather them (jepsen cli.clj parse-nodes, maelstrom
+ * core.clj parse-node-count): --node-count replaces --nodes, the last --nodes replaces earlier
+ * ones, and the final list is the file's names, then --nodes (or --node-count's), then each
+ * --node. */
+struct node_flags {
+    struct node_list file, nodes, node;
+    bool any;
+};
+
+static int read_nodes_file(struct node_list *l, const char *path, char *err, size_t elen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return cli_err(err, elen, "--nodes-file: cannot read %s: %s", path, strerror(errno));
+    node_list_free(l);
+    char line[1024];
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        size_t n = strlen(line);
+        if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+            rc = cli_err(err, elen, "--nodes-file: %s has a line over %zu bytes", path,
+                         sizeof(line) - 2);
+            break;
+        }
+        /* Jepsen splits on newlines with the whitespace around them; blank lines name nobody. */
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' ||
+                         line[n - 1] == '\t'))
+            line[--n] = '\0';
+        if (*s)
+            rc = node_list_add(l, "--nodes-file", s, strlen(s), err, elen);
+    }
+    if (rc == 0 && ferror(f))
+        rc = cli_err(err, elen, "--nodes-file: cannot read %s: %s", path, strerror(errno));
+    fclose(f);
+    return rc;
+}
+
+static int positive_integer(const char *flag, const char *v, uint64_t *out, char *err,
+                            size_t elen)
+{
+    if (cli_parse_u64(v, out) < 0 || *out == 0)
+        return cli_err(err, elen, "%s: must be a positive integer, got '%s'", flag, v);
+    return 0;
+}
+
+static void add_note(struct config *c, const struct option_spec *o)
+{
+    for (unsigned i = 0; i < c->note_count; i++)
+        if (c->notes[i] == o->ignored)
+            return;
+    if (c->note_count < ARRAY_LEN(c->notes))
+        c->notes[c->note_count++] = o->ignored;
+}
+
+static int apply_ignored(struct config *c, const struct option_spec *o, const char *v, char *err,
+                         size_t elen)
+{
+    static const char *const topologies[] = {"line",  "grid",  "tree", "tree2",
+                                             "tree3", "tree4", "total"};
+    uint64_t u;
+    switch (o->id) {
+    case OPT_TOPOLOGY: {
+        bool known = false;
+        for (size_t i = 0; i < ARRAY_LEN(topologies); i++)
+            known |= strcmp(v, topologies[i]) == 0;
+        if (!known)
+            return cli_err(err, elen,
+                           "--topology: must be one of grid, line, total, tree, tree2, tree3, "
+                           "tree4, got '%s'",
+                           v);
+        break;
+    }
+    case OPT_KEY_COUNT:
+    case OPT_MAX_TXN_LENGTH:
+    case OPT_MAX_WRITES_PER_KEY:
+        if (positive_integer(o->name, v, &u, err, elen) < 0)
+            return -EINVAL;
+        break;
+    case OPT_CONSISTENCY_MODELS:
+        if (!*v)
+            return cli_err(err, elen, "--consistency-models: must not be empty");
+        break;
+    default:
+        break;
+    }
+    add_note(c, o);
+    return 0;
+}
+
+static int apply(struct config *c, const struct option_spec *o, const char *v,
+                 struct node_flags *nf, bool *node_count_seen, char *err, size_t elen)
 {
     uint64_t u;
     double d;
+    if (o->ignored)
+        return apply_ignored(c, o, v, err, elen);
     switch (o->id) {
     case OPT_WORKLOAD:
         if (cli_set_workload(c, v) < 0)
@@ -397,12 +447,22 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct no
         if (cli_parse_u64(v, &u) < 0 || u == 0 || u > NODES_MAX)
             return cli_err(err, elen, "--node-count: must be an integer from 1 to %u, got '%s'",
                            NODES_MAX, v);
-        config_set_node_count(c, (uint32_t)u);
+        node_list_free(&nf->nodes);
+        for (uint64_t i = 0; i < u; i++) {
+            char name[16];
+            int k = snprintf(name, sizeof(name), "n%llu", (unsigned long long)i);
+            node_list_add(&nf->nodes, "--node-count", name, (size_t)k, err, elen);
+        }
         *node_count_seen = true;
+        nf->any = true;
         return 0;
     case OPT_NODES: {
         if (!*v)
             return cli_err(err, elen, "--nodes: empty node list");
+        if (*node_count_seen)
+            return 0; /* --node-count overrides --nodes, in either order */
+        node_list_free(&nf->nodes);
+        nf->any = true;
         const char *p = v;
         while (*p) {
             const char *start = p;
@@ -411,7 +471,8 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct no
             const char *end = p;
             while (start < end && *start == ' ')
                 start++;
-            if (node_list_add(nodes, start, (size_t)(end - start), err, elen) < 0)
+            if (node_list_add(&nf->nodes, "--nodes", start, (size_t)(end - start), err, elen) <
+                0)
                 return -EINVAL;
             if (*p == ',')
                 p++;
@@ -419,7 +480,11 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct no
         return 0;
     }
     case OPT_NODE:
-        return node_list_add(nodes, v, strlen(v), err, elen);
+        nf->any = true;
+        return node_list_add(&nf->node, "--node", v, strlen(v), err, elen);
+    case OPT_NODES_FILE:
+        nf->any = true;
+        return read_nodes_file(&nf->file, v, err, elen);
     case OPT_TIME_LIMIT:
         if (cli_parse_double(v, &d) < 0 || d <= 0)
             return cli_err(err, elen,
@@ -438,10 +503,11 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct no
                            v);
         return 0;
     case OPT_LATENCY:
-        if (cli_parse_double(v, &d) < 0 || d < 0)
-            return cli_err(err, elen, "--latency: must be a non-negative number of ms, got '%s'",
-                           v);
-        c->latency_ms = d;
+        /* Maelstrom reads it with parse-long: whole milliseconds. */
+        if (cli_parse_u64(v, &u) < 0 || u > 86400000)
+            return cli_err(err, elen,
+                           "--latency: must be a non-negative integer number of ms, got '%s'", v);
+        c->latency_ms = (double)u;
         return 0;
     case OPT_LATENCY_DIST:
         if (cli_set_latency_dist(c, v) < 0)
@@ -456,8 +522,9 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct no
                            v);
         return 0;
     case OPT_NEMESIS_INTERVAL:
-        if (cli_parse_double(v, &d) < 0 || d <= 0)
-            return cli_err(err, elen, "--nemesis-interval: must be a positive number, got '%s'", v);
+        if (cli_parse_ratio(v, &d) < 0 || d <= 0)
+            return cli_err(err, elen,
+                           "--nemesis-interval: must be a positive number or ratio, got '%s'", v);
         c->nemesis_interval_s = d;
         return 0;
     case OPT_AVAILABILITY:
@@ -473,6 +540,14 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct no
         return 0;
     case OPT_LOG_NET_RECV:
         c->log_net_recv = true;
+        return 0;
+    case OPT_TEST_COUNT:
+        if (positive_integer("--test-count", v, &u, err, elen) < 0)
+            return -EINVAL;
+        if (u > CLI_TEST_COUNT_MAX)
+            return cli_err(err, elen, "--test-count: at most %u, got '%s'", CLI_TEST_COUNT_MAX,
+                           v);
+        c->test_count = (uint32_t)u;
         return 0;
     case OPT_SEED:
         if (cli_parse_u64(v, &u) < 0)
@@ -493,49 +568,36 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct no
             return cli_err(err, elen, "--junit: must not be empty");
         c->junit = v;
         return 0;
+    case OPT_STRICT:
+        c->strict = true;
+        return 0;
+    case OPT_FAIL_FAST:
+        c->fail_fast = true;
+        return 0;
     case OPT_NO_HISTORY:
         c->history = false;
         return 0;
     case OPT_NO_PROGRESS:
         c->progress = false;
         return 0;
-    case OPT_FAIL_FAST:
-        c->fail_fast = true;
-        return 0;
-    case OPT_STRICT:
-        c->strict = true;
-        return 0;
-    case OPT_HELP:
-        return 0;
+    default:
+        return 0; /* --help, and the ignored options handled above */
     }
-    return 0;
 }
 
-/* Finds --scenario FILE (or --scenario=FILE) before the real pass, so that the file is applied
- * first and every flag overrides it. Walks the arguments as the real pass does, so that a
- * --scenario meant for the node (after "--", or after an unknown flag that follows --bin) is
- * left to the node. */
+/* Finds --scenario FILE before the real pass, so that the file is applied first and every
+ * option overrides it. Stops at "--": what follows is the node's. */
 static const char *find_scenario(int argc, char **argv)
 {
-    bool bin_seen = false;
+    const char *found = NULL;
     for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0)
-            return NULL;
-        if (a[0] != '-' || a[1] == '\0')
-            continue;
-        const char *value;
-        const struct opt *o = opt_find(a, &value);
-        if (!o)
-            return NULL; /* unknown: an error, or the start of the node's arguments */
-        if (o->takes_value && !value && i + 1 < argc)
-            value = argv[++i];
-        if (o->id == OPT_SCENARIO)
-            return value;
-        bin_seen |= o->id == OPT_BIN;
+        struct token t = next_token(argc, argv, &i);
+        if (t.kind == TOK_END)
+            break;
+        if (t.kind == TOK_OPTION && t.opt->id == OPT_SCENARIO && t.value)
+            found = t.value;
     }
-    (void)bin_seen;
-    return NULL;
+    return found;
 }
 
 static int add_node_arg(struct config *c, const char *a, char *err, size_t elen)
@@ -546,8 +608,36 @@ static int add_node_arg(struct config *c, const char *a, char *err, size_t elen)
     return 0;
 }
 
-static int resolve(struct config *c, struct node_list *nodes, bool node_count_seen, char *err,
-                   size_t elen)
+/* Moves the gathered node flags into the config: the file's names, then --nodes or
+ * --node-count's, then each --node (Jepsen drops its default list once any of them is given).
+ * Duplicate names are refused: Maelstrom would start two processes on one queue. */
+static int set_nodes(struct config *c, struct node_flags *nf, char *err, size_t elen)
+{
+    struct node_list all = {0};
+    const struct node_list *parts[] = {&nf->file, &nf->nodes, &nf->node};
+    int rc = 0;
+    for (size_t p = 0; p < ARRAY_LEN(parts) && rc == 0; p++)
+        for (uint32_t i = 0; i < parts[p]->count && rc == 0; i++)
+            rc = node_list_add(&all, "--node", parts[p]->names[i], strlen(parts[p]->names[i]),
+                               err, elen);
+    for (uint32_t i = 0; i < all.count && rc == 0; i++)
+        for (uint32_t j = 0; j < i && rc == 0; j++)
+            if (strcmp(all.names[i], all.names[j]) == 0)
+                rc = cli_err(err, elen,
+                             "--nodes, --node, --nodes-file: node '%s' named twice (eddy refuses "
+                             "duplicate node names)",
+                             all.names[i]);
+    if (rc == 0 && all.count == 0)
+        rc = cli_err(err, elen, "--nodes: no node names");
+    if (rc < 0) {
+        node_list_free(&all);
+        return rc;
+    }
+    config_set_node_names(c, all.names, all.count);
+    return 0;
+}
+
+static int resolve(struct config *c, struct node_flags *nf, char *err, size_t elen)
 {
     if (c->workload == WORKLOAD_NONE)
         return cli_err(err, elen,
@@ -555,12 +645,9 @@ static int resolve(struct config *c, struct node_list *nodes, bool node_count_se
                        "Maelstrom's default lin-kv is not supported)");
     if (!c->bin)
         return cli_err(err, elen, "Expected a --bin PATH_TO_BINARY to test");
-    /* --node-count overrides --nodes and --node, as in Maelstrom; either overrides a scenario. */
-    if (!node_count_seen && nodes->count > 0) {
-        config_set_node_names(c, nodes->names, nodes->count);
-        nodes->names = NULL;
-        nodes->count = 0;
-    }
+    /* Node flags on the command line override a scenario's node list. */
+    if (nf->any && set_nodes(c, nf, err, elen) < 0)
+        return -EINVAL;
     if (c->node_count == 0) {
         /* Jepsen's default node list, which Maelstrom inherits when no flag names nodes. */
         char **names = xcalloc(5, sizeof(*names));
@@ -590,14 +677,29 @@ static int resolve(struct config *c, struct node_list *nodes, bool node_count_se
     return 0;
 }
 
+static int unknown_option(const char *a, char *err, size_t elen)
+{
+    return cli_err(err, elen,
+                   "Unknown option: \"%s\"; did you mean %s? (arguments for the node go after --)",
+                   a, options_nearest(a));
+}
+
 int cli_parse_test(int argc, char **argv, struct config *c, bool *help, char *err, size_t elen)
 {
-    struct node_list nodes = {0};
+    struct node_flags nf = {0};
     bool node_count_seen = false;
-    bool bin_seen = false;
     int rc = 0;
     *help = false;
-
+    /* --help wins over every error, as in Jepsen's cli (run! prints the usage first). */
+    for (int i = 0; i < argc; i++) {
+        struct token t = next_token(argc, argv, &i);
+        if (t.kind == TOK_END)
+            break;
+        if (t.kind == TOK_OPTION && t.opt->id == OPT_HELP) {
+            *help = true;
+            return 0;
+        }
+    }
     const char *scenario = find_scenario(argc, argv);
     if (scenario) {
         rc = scenario_load_file(scenario, c, err, elen);
@@ -606,52 +708,37 @@ int cli_parse_test(int argc, char **argv, struct config *c, bool *help, char *er
     }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--") == 0) {
-            for (i++; i < argc; i++)
-                if ((rc = add_node_arg(c, argv[i], err, elen)) < 0)
-                    goto out;
+        struct token t = next_token(argc, argv, &i);
+        if (t.kind == TOK_END) {
+            for (i++; i < argc && rc == 0; i++)
+                rc = add_node_arg(c, argv[i], err, elen);
             break;
         }
-        if (a[0] != '-' || a[1] == '\0') {
+        if (t.kind == TOK_WORD) {
             if ((rc = add_node_arg(c, a, err, elen)) < 0)
-                goto out;
+                break;
             continue;
         }
-        const char *value;
-        const struct opt *o = opt_find(a, &value);
-        if (!o && bin_seen) {
-            /* eddy extension: the node's own flags may follow --bin PATH directly. */
-            for (; i < argc; i++)
-                if ((rc = add_node_arg(c, argv[i], err, elen)) < 0)
-                    goto out;
+        if (t.kind == TOK_UNKNOWN) {
+            rc = unknown_option(a, err, elen);
             break;
         }
-        if (!o) {
-            rc = cli_err(err, elen, "Unknown option: %s (see eddy test --help)", a);
-            goto out;
+        if (t.opt->value && !t.value) {
+            rc = cli_err(err, elen, "Missing required argument for \"%s %s\"", t.opt->name,
+                         t.opt->value);
+            break;
         }
-        if (o->id == OPT_HELP) {
-            *help = true;
-            goto out;
+        if (!t.opt->value && strchr(a, '=')) {
+            rc = cli_err(err, elen, "%s takes no value", t.opt->name);
+            break;
         }
-        if (o->takes_value && !value) {
-            if (i + 1 >= argc) {
-                rc = cli_err(err, elen, "Missing required argument for \"%s\"", o->name);
-                goto out;
-            }
-            value = argv[++i];
-        } else if (!o->takes_value && value) {
-            rc = cli_err(err, elen, "%s takes no value", o->name);
-            goto out;
-        }
-        if ((rc = apply(c, o, value, &nodes, &node_count_seen, err, elen)) < 0)
-            goto out;
-        bin_seen |= o->id == OPT_BIN;
+        if ((rc = apply(c, t.opt, t.value, &nf, &node_count_seen, err, elen)) < 0)
+            break;
     }
-    rc = resolve(c, &nodes, node_count_seen, err, elen);
-out:
-    for (uint32_t i = 0; i < nodes.count; i++)
-        free(nodes.names[i]);
-    free(nodes.names);
+    if (rc == 0)
+        rc = resolve(c, &nf, err, elen);
+    node_list_free(&nf.file);
+    node_list_free(&nf.nodes);
+    node_list_free(&nf.node);
     return rc;
 }

@@ -82,6 +82,9 @@ struct config {
     bool fail_fast;           /* --fail-fast (extension): end the run at the first anomaly */
     unsigned expect;          /* scenario's expectation: 0 none, 1 valid, 2 invalid */
     bool strict;              /* --strict (extension): protocol violations fail the run */
+    uint32_t test_count;      /* --test-count: runs of the test, default 1 */
+    const char *notes[16];    /* notes about options given but ignored (static strings) */
+    unsigned note_count;
     /* Scenario-only fault settings (eddy extensions). */
     unsigned partition_shapes;        /* bits (1 << SHAPE_x); 0 = Maelstrom's four */
     unsigned restart_modes;           /* bits (1 << RESTART_CLOCK_x); 0 = restart with the clock */

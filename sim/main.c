@@ -6,7 +6,8 @@
  * Before anything starts a node, eddy makes sure no node can outlive it: an atexit hook and
  * handlers for fatal signals kill every node process group still alive, and each node asks the
  * kernel for SIGKILL when eddy dies (PR_SET_PDEATHSIG), which covers even SIGKILL of eddy.
- * Depends on: cli, run, scenario, matrix, shrink_main, proc. Used by: nobody (entry point).
+ * Depends on: cli, run, scenario, matrix, shrink_main, proc, verdict. Used by: nobody (entry
+ * point).
  */
 #include "cli.h"
 #include "matrix.h"
@@ -14,6 +15,7 @@
 #include "run.h"
 #include "scenario.h"
 #include "shrink_main.h"
+#include "verdict.h"
 #include "eddy/alloc.h"
 #include "eddy/util.h"
 
@@ -92,25 +94,44 @@ static void append_arg(char **cmd, size_t *len, const char *a)
     *len = (size_t)(o - *cmd);
 }
 
-/* The command that reproduces this run: the same arguments, with the seed made explicit. The
- * seed goes first, because everything after an unknown flag that follows --bin belongs to the
- * node. */
+/* Whether argv[i] is the option `name` given with its value, as "--name V" or "--name=V".
+ * Sets *skip to the number of arguments it takes. */
+static bool is_option(char **argv, int argc, int i, const char *name, int *skip)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[i], name, n) != 0)
+        return false;
+    if (argv[i][n] == '=') {
+        *skip = 1;
+        return true;
+    }
+    if (argv[i][n] != '\0')
+        return false;
+    *skip = i + 1 < argc ? 2 : 1;
+    return true;
+}
+
+/* The command that reproduces this run: the same arguments with this run's seed made explicit
+ * (first) and without --test-count, which would repeat it with other seeds. */
 static char *reproduction(int argc, char **argv, const struct config *c)
 {
-    size_t len = 0;
     char *cmd = xstrdup("eddy test");
-    len = strlen(cmd);
-    bool seeded = false;
-    for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
-        seeded |= strcmp(argv[i], "--seed") == 0 || strncmp(argv[i], "--seed=", 7) == 0;
-    if (!seeded) {
-        char seed[32];
-        snprintf(seed, sizeof(seed), "%llu", (unsigned long long)c->seed);
-        append_arg(&cmd, &len, "--seed");
-        append_arg(&cmd, &len, seed);
-    }
-    for (int i = 0; i < argc; i++)
+    size_t len = strlen(cmd);
+    char seed[32];
+    snprintf(seed, sizeof(seed), "%llu", (unsigned long long)c->seed);
+    append_arg(&cmd, &len, "--seed");
+    append_arg(&cmd, &len, seed);
+    bool options = true;
+    for (int i = 0; i < argc; i++) {
+        int skip = 0;
+        options &= strcmp(argv[i], "--") != 0;
+        if (options && (is_option(argv, argc, i, "--seed", &skip) ||
+                        is_option(argv, argc, i, "--test-count", &skip))) {
+            i += skip - 1;
+            continue;
+        }
         append_arg(&cmd, &len, argv[i]);
+    }
     return cmd;
 }
 
@@ -133,19 +154,32 @@ static int cmd_test(int argc, char **argv)
         scenario_reset();
         return 254;
     }
-    if (!c.seed_given) {
-        uint64_t seed = 0;
-        if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
-            seed = (uint64_t)getpid() * 2654435761u;
-        c.seed = seed % 1000000000000ull;
+    for (unsigned i = 0; i < c.note_count; i++)
+        fprintf(stderr, "eddy: note: %s\n", c.notes[i]);
+    bool seeded = c.seed_given;
+    uint64_t base = c.seed;
+    int worst = 0;
+    /* As Jepsen's test command does (jepsen cli.clj, single-test-cmd), runs repeat until one is
+     * not valid, whose status is then the worst of them all. */
+    for (uint32_t run = 0; run < c.test_count && worst == 0; run++) {
+        if (seeded) {
+            c.seed = base + run;
+        } else {
+            uint64_t seed = 0;
+            if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+                seed = (uint64_t)getpid() * 2654435761u + run;
+            c.seed = seed % 1000000000000ull;
+        }
         c.seed_given = true;
+        if (c.test_count > 1)
+            printf("eddy: run %u of %u\n", run + 1, c.test_count);
+        char *cmd = reproduction(argc, argv, &c);
+        worst = verdict_worse_status(worst, sim_run(&c, scenario_events(), cmd));
+        free(cmd);
     }
-    char *cmd = reproduction(argc, argv, &c);
-    int code = sim_run(&c, scenario_events(), cmd);
-    free(cmd);
     config_fini(&c);
     scenario_reset();
-    return code;
+    return worst;
 }
 
 int main(int argc, char **argv)

@@ -12,7 +12,8 @@ import re
 import tempfile
 import xml.etree.ElementTree as ET
 
-from eddytest import Run, check, check_no_node_alive, gonode, main, pynode, scenario
+from eddytest import (Run, check, check_no_node_alive, gonode, main, node_bin, pynode,
+                      scenario)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -169,6 +170,59 @@ def test_one_log_line_fails_availability_total():
     check_n1_muted(r)
     check(r.results["availability"]["valid?"] is False, "through availability", r)
     check(r.results["protocol"]["strict"] is False, "not through the protocol checker", r)
+    r.cleanup()
+
+
+# ==== The command line: every Maelstrom option, unknown ones refused, --test-count ====
+
+def test_misspelt_option_is_refused_with_a_suggestion():
+    r = Run(["-w", "unique-ids", "--bin", node_bin(), "--time-limt", "2"], timeout=30)
+    check(r.code == 254, "an unknown option is refused, as Maelstrom refuses it", r)
+    check('"--time-limt"' in r.err and "--time-limit?" in r.err,
+          "naming it and suggesting the nearest known option", r)
+    check(len(r.err.strip().splitlines()) == 1, "in one line", r)
+    check(r.dir is None, "no run was made", r)
+
+
+def test_maelstrom_options_are_accepted_with_notes():
+    r = Run(["-w", "echo", "--bin", node_bin(), "--node-count", "1", "--time-limit", "0.5",
+             "--topology", "tree4", "--no-ssh", "--username", "admin", "--leave-db-running",
+             "--logging-json", "--key-count", "3", "--consistency-models", "serializable",
+             "--max-txn-length", "2", "--max-writes-per-key", "4", "--password", "pw",
+             "--strict-host-key-checking", "--ssh-private-key", "id_rsa"], timeout=60)
+    check(r.code == 0, "accepted", r)
+    notes = [l for l in r.err.splitlines() if l.startswith("eddy: note: ")]
+    check(len(notes) == 12, f"one note per ignored option: {notes}", r)
+    check(any(l.startswith("eddy: note: --topology ") for l in notes), "naming it", r)
+
+
+def test_node_words_and_double_dash_reach_the_node():
+    base = ["-w", "unique-ids", "--bin", node_bin()]
+    rest = ["--node-count", "2", "--time-limit", "1", "--rate", "200", "--seed", "3"]
+    for args in (base + ["counter"] + rest, base + rest + ["--", "--ids", "counter"]):
+        r = Run(args)
+        check(r.code == 1, "the node ran the counter strategy and was caught", r)
+        check(r.results["workload"]["duplicated-count"] > 0, "duplicates", r)
+        r.cleanup()
+
+
+def test_test_count_runs_until_one_is_not_valid():
+    r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "2", "--time-limit", "0.5",
+             "--rate", "50", "--test-count", "3", "--seed", "100"], timeout=120)
+    check(r.code == 0, "three valid runs", r)
+    runs = [d for d in os.listdir(os.path.join(r.store, "unique-ids")) if d != "latest"]
+    check(len(runs) == 3, f"each in its own run directory: {runs}", r)
+    seeds = re.findall(r"eddy: seed (\d+)", r.out)
+    check(seeds == ["100", "101", "102"], f"run i uses seed S+i: {seeds}", r)
+    r.cleanup()
+    r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "2", "--time-limit", "0.5",
+             "--rate", "50", "--test-count", "3", "--seed", "100", "--", "--ids", "counter"],
+            timeout=120)
+    check(r.code == 1, "the worst verdict: invalid", r)
+    runs = [d for d in os.listdir(os.path.join(r.store, "unique-ids")) if d != "latest"]
+    check(len(runs) == 1, f"Jepsen stops at the first run that is not valid: {runs}", r)
+    check("--test-count" not in r.out.split("Reproduce: ")[1].splitlines()[0],
+          "the reproduction repeats this run only", r)
     r.cleanup()
 
 

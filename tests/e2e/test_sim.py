@@ -78,7 +78,7 @@ def test_unique_ids_partition_total():
 
 def test_counter_caught():
     r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "3", "--time-limit", "1",
-             "--rate", "300", "--ids", "counter"])
+             "--rate", "300", "--", "--ids", "counter"])
     check(r.code == 1, "a per-node counter must be invalid", r)
     w = r.results["workload"]
     check(w["valid?"] is False and w["duplicated-count"] > 0, "duplicates found", r)
@@ -98,7 +98,7 @@ def test_counter_caught():
 
 def test_timestamp_caught():
     r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "3", "--time-limit", "1",
-             "--rate", "max", "--ids", "timestamp"])
+             "--rate", "max", "--", "--ids", "timestamp"])
     check(r.code == 1, "a bare timestamp must be invalid", r)
     check(r.results["workload"]["duplicated-count"] > 0, "duplicates found", r)
     r.cleanup()
@@ -112,7 +112,7 @@ def test_hundreds_of_thousands_of_duplicates_are_all_written():
     writing it stays linear (it once took 50 s at 300,000)."""
     start = time.monotonic()
     r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "3", "--time-limit", "2",
-             "--rate", "max", "--concurrency", "60", "--ids", "counter"])
+             "--rate", "max", "--concurrency", "60", "--", "--ids", "counter"])
     elapsed = time.monotonic() - start
     check(r.code == 1, "a per-node counter must be invalid", r)
     w = r.results["workload"]

@@ -27,7 +27,7 @@ CHECKERS = ("workload", "stats", "availability", "protocol", "exceptions", "net"
 
 
 def run_eddy(eddy, node, store, junit, extra):
-    # Flags eddy does not know, and all after them, go to the node: extra comes last.
+    # Node arguments go after "--" in extra, which comes last.
     cmd = [eddy, "test", "-w", "unique-ids", "--bin", node, "--node-count", "3",
            "--time-limit", "2", "--rate", "300", "--store", store, "--junit", junit,
            "--no-progress", *extra]
@@ -109,7 +109,7 @@ def main():
         # 2. Duplicates: eddy-node's naive counter IDs on three nodes, without faults.
         junit = os.path.join(tmp, "dups.xml")
         p, run = run_eddy(eddy, node, os.path.join(tmp, "dups"), junit,
-                          ["--seed", "8", "--ids", "counter"])
+                          ["--seed", "8", "--", "--ids", "counter"])
         if p.returncode != 1 or run is None:
             fail(f"the duplicate run exited {p.returncode} (want 1) or wrote no "
                  f"results.json:\n{p.stdout}")

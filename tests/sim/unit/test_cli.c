@@ -2,9 +2,10 @@
  * test_cli.c: `eddy test` flag parsing (cli.h).
  *
  * Defaults and flag meanings are Maelstrom's (reference §3): nodes n1..n5 when no flag names
- * nodes, n0..n(N-1) with --node-count, --concurrency N or Nn. Every invalid value must give
- * -EINVAL and a one-line message that names the flag; arguments that are not flags, everything
- * after "--", and an unknown flag after --bin (with all that follows) go to the node.
+ * nodes, n0..n(N-1) with --node-count, --concurrency N or Nn. Every option of `maelstrom test`
+ * is accepted. Every invalid value must give -EINVAL and a one-line message that names the
+ * flag; arguments that are not flags and everything after "--" go to the node; an unknown
+ * option anywhere before "--" is refused with the nearest known one suggested.
  * Depends on: cli, config, scenario, unitkit.h.
  */
 #include "unitkit.h"
@@ -130,12 +131,58 @@ Test(cli, node_count_overrides_nodes_in_either_order)
     cr_expect_eq(p.c.node_count, 4);
     cr_expect_str_eq(p.c.node_names[0], "n0");
     config_fini(&p.c);
-    PARSE(&p, "-w", "echo", "--bin", "x", "--node-count", "4", "--node", "a");
+    PARSE(&p, "-w", "echo", "--bin", "x", "--node-count", "4", "--nodes", "a,b");
     expect_ok(&p);
     cr_expect_eq(p.c.node_count, 4);
     cr_expect_str_eq(p.c.node_names[3], "n3");
     config_fini(&p.c);
     ASSERT_NO_LEAKS();
+}
+
+Test(cli, node_lists_combine_as_in_jepsen)
+{
+    /* jepsen cli.clj parse-nodes after maelstrom's parse-node-count: the nodes file, then
+     * --nodes (or --node-count's names), then every --node. */
+    struct parsed p;
+    PARSE(&p, "-w", "echo", "--bin", "x", "--node-count", "3", "--node", "x");
+    expect_ok(&p);
+    static const char *const counted[] = {"n0", "n1", "n2", "x"};
+    expect_node_names(&p.c, counted, 4);
+    config_fini(&p.c);
+    PARSE(&p, "-w", "echo", "--bin", "x", "--nodes", "a,b", "--nodes", "c", "-n", "d");
+    expect_ok(&p);
+    static const char *const last[] = {"c", "d"};
+    expect_node_names(&p.c, last, 2);
+    config_fini(&p.c);
+
+    char dir[256], path[512];
+    tmp_dir_make(dir, sizeof(dir));
+    write_file(dir, "nodes", "f1\n  f2  \n\nf3\n", path, sizeof(path));
+    PARSE(&p, "-w", "echo", "--bin", "x", "--node", "z", "--nodes-file", path, "--nodes", "a");
+    expect_ok(&p);
+    static const char *const all[] = {"f1", "f2", "f3", "a", "z"};
+    expect_node_names(&p.c, all, 5);
+    config_fini(&p.c);
+    tmp_dir_remove(dir);
+    ASSERT_NO_LEAKS();
+}
+
+Test(cli, ratios_as_clojure_reads_them)
+{
+    struct parsed p;
+    PARSE(&p, "-w", "echo", "--bin", "x", "--nemesis-interval", "1/2", "--availability", "3/4");
+    expect_ok(&p);
+    cr_expect_eq(p.c.nemesis_interval_s, 0.5);
+    cr_expect_eq(p.c.availability, AVAILABILITY_FRACTION);
+    cr_expect_eq(p.c.availability_min, 0.75);
+    config_fini(&p.c);
+    double d;
+    cr_expect_eq(cli_parse_ratio("0.25", &d), 0);
+    cr_expect_eq(d, 0.25);
+    cr_expect_eq(cli_parse_ratio("1/0", &d), -EINVAL);
+    cr_expect_eq(cli_parse_ratio("/2", &d), -EINVAL);
+    cr_expect_eq(cli_parse_ratio("1/2/3", &d), -EINVAL);
+    cr_expect_eq(cli_parse_ratio("0.5/2", &d), -EINVAL);
 }
 
 /* ==== Values ==== */
@@ -282,6 +329,17 @@ ParameterizedTestParameters(cli, every_invalid_value_names_its_flag)
         {"--concurrency", "12345678901234567890123"},
         {"--latency", "-1"},
         {"--latency", "5ms"},
+        {"--latency", "1.5"},
+        {"--test-count", "0"},
+        {"--test-count", "x"},
+        {"--test-count", "10001"},
+        {"--topology", "star"},
+        {"--key-count", "0"},
+        {"--max-txn-length", "-4"},
+        {"--max-writes-per-key", "many"},
+        {"--consistency-models", ""},
+        {"--nodes-file", "/nonexistent/eddy/nodes"},
+        {"--nemesis-interval", "1/0"},
         {"--latency-dist", "normal"},
         {"--latency-dist", ""},
         {"--nemesis", "partition,flood"},
@@ -373,7 +431,7 @@ Test(cli, workload_and_bin_are_required)
     config_fini(&p.c);
 }
 
-Test(cli, unknown_option_is_an_error_before_bin)
+Test(cli, unknown_option_is_an_error_anywhere_before_double_dash)
 {
     struct parsed p;
     PARSE(&p, "-w", "echo", "--frobnicate", "--bin", "x");
@@ -385,6 +443,60 @@ Test(cli, unknown_option_is_an_error_before_bin)
     cr_expect_eq(p.rc, -EINVAL);
     cr_expect(strstr(p.err, "-x") != NULL, "message: %s", p.err);
     config_fini(&p.c);
+    /* After --bin too: Maelstrom refuses it, and eddy no longer hands it to the node, which ran
+     * `--bin ./node --time-limt 10` for the default 60 s. */
+    PARSE(&p, "-w", "echo", "--bin", "./node", "--time-limt", "10");
+    cr_expect_eq(p.rc, -EINVAL);
+    cr_expect(strstr(p.err, "\"--time-limt\"") != NULL, "names the option: %s", p.err);
+    cr_expect(strstr(p.err, "did you mean --time-limit?") != NULL, "suggests: %s", p.err);
+    cr_expect(strchr(p.err, '\n') == NULL, "one line: %s", p.err);
+    config_fini(&p.c);
+    PARSE(&p, "-w", "echo", "--bin", "eddy-node", "counter", "--ids", "counter");
+    cr_expect_eq(p.rc, -EINVAL, "a node's own option needs --");
+    cr_expect(strstr(p.err, "\"--ids\"") != NULL, "message: %s", p.err);
+    config_fini(&p.c);
+}
+
+Test(cli, every_maelstrom_option_is_accepted)
+{
+    /* jepsen cli.clj test-opt-spec and maelstrom core.clj test-opt-spec and opt-spec. */
+    char dir[256], path[512];
+    tmp_dir_make(dir, sizeof(dir));
+    write_file(dir, "nodes", "a\nb\n", path, sizeof(path));
+    struct parsed p;
+    PARSE(&p, "--bin", "x", "-w", "unique-ids", "--nodes-file", path, "--username", "u",
+          "--password", "p", "--strict-host-key-checking", "--no-ssh", "--ssh-private-key", "k",
+          "--concurrency", "2n", "--leave-db-running", "--logging-json", "--test-count", "3",
+          "--time-limit", "5", "--availability", "0.5", "--consistency-models",
+          "serializable", "--key-count", "3", "--latency", "1", "--latency-dist", "uniform",
+          "--log-net-send", "--log-net-recv", "--log-stderr", "--max-txn-length", "5",
+          "--max-writes-per-key", "9", "--nemesis", "partition", "--nemesis-interval", "3",
+          "--rate", "9", "--topology", "tree4");
+    expect_ok(&p);
+    cr_expect_eq(p.c.node_count, 2);
+    cr_expect_eq(p.c.test_count, 3);
+    cr_expect_eq(p.c.concurrency, 4);
+    cr_expect_eq(p.c.latency_ms, 1);
+    cr_expect_eq(p.c.node_arg_count, 0);
+    /* The options that mean nothing here leave one note each, naming the option. */
+    static const char *const noted[] = {"--username", "--password", "--strict-host-key-checking",
+                                        "--no-ssh", "--ssh-private-key", "--leave-db-running",
+                                        "--logging-json", "--consistency-models", "--key-count",
+                                        "--max-txn-length", "--max-writes-per-key", "--topology"};
+    cr_expect_eq(p.c.note_count, sizeof(noted) / sizeof(noted[0]));
+    for (size_t i = 0; i < sizeof(noted) / sizeof(noted[0]); i++) {
+        bool found = false;
+        for (unsigned k = 0; k < p.c.note_count; k++)
+            found |= strncmp(p.c.notes[k], noted[i], strlen(noted[i])) == 0;
+        cr_expect(found, "a note for %s", noted[i]);
+    }
+    config_fini(&p.c);
+    PARSE(&p, "-w", "echo", "--bin", "x", "--topology", "line", "--topology", "grid");
+    expect_ok(&p);
+    cr_expect_eq(p.c.note_count, 1, "one note per option, however often it is given");
+    config_fini(&p.c);
+    tmp_dir_remove(dir);
+    ASSERT_NO_LEAKS();
 }
 
 Test(cli, concurrency_that_overflows_is_refused)
@@ -427,34 +539,25 @@ Test(cli, double_dash_passes_everything_after_it)
     config_fini(&p.c);
 }
 
-Test(cli, unknown_option_after_bin_starts_the_node_args)
+Test(cli, options_and_node_words_mix_as_in_maelstrom)
 {
     struct parsed p;
-    PARSE(&p, "-w", "echo", "--bin", "eddy-node", "--ids", "counter", "--rate", "9");
+    PARSE(&p, "-w", "echo", "--bin", "eddy-node", "counter", "--rate", "9", "-wunique-ids");
     expect_ok(&p);
-    cr_expect_eq(p.c.rate, 5, "--rate after the node's first flag belongs to the node");
-    cr_assert_eq(p.c.node_arg_count, 4);
-    cr_expect_str_eq(p.c.node_args[0], "--ids");
-    cr_expect_str_eq(p.c.node_args[1], "counter");
-    cr_expect_str_eq(p.c.node_args[2], "--rate");
-    cr_expect_str_eq(p.c.node_args[3], "9");
-    config_fini(&p.c);
-
-    /* Known flags between --bin and the unknown one are still eddy's. */
-    PARSE(&p, "--bin", "n", "-w", "unique-ids", "--rate", "3", "-v");
-    expect_ok(&p);
-    cr_expect_eq(p.c.rate, 3);
+    cr_expect_eq(p.c.rate, 9, "an option after a node word is still eddy's");
+    cr_expect_eq(p.c.workload, WORKLOAD_UNIQUE_IDS, "-wVALUE, as tools.cli reads it");
     cr_assert_eq(p.c.node_arg_count, 1);
-    cr_expect_str_eq(p.c.node_args[0], "-v");
+    cr_expect_str_eq(p.c.node_args[0], "counter");
     config_fini(&p.c);
 }
 
-Test(cli, a_scenario_flag_among_the_node_args_is_the_nodes)
+Test(cli, a_scenario_flag_after_double_dash_is_the_nodes)
 {
-    /* Everything after the first unknown flag following --bin is the node's, --scenario
-     * included; it must not be loaded as eddy's scenario. */
+    /* Everything after "--" is the node's, --scenario included; it must not be loaded as
+     * eddy's scenario. */
     struct parsed p;
-    PARSE(&p, "-w", "echo", "--bin", "n", "--ids", "x", "--scenario", "/nonexistent/node.json");
+    PARSE(&p, "-w", "echo", "--bin", "n", "--", "--ids", "x", "--scenario",
+          "/nonexistent/node.json");
     cr_expect_eq(p.rc, 0, "rc %d: %s", p.rc, p.err);
     cr_expect_eq(p.c.node_arg_count, 4);
     cr_expect_null(p.c.scenario);
