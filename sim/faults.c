@@ -352,6 +352,7 @@ void faults_nemesis_cb(struct ev_loop *loop, ev_timer *w, int revents)
            s->plan.events[s->plan_next].at_s * 1e9 <= (double)s->now_ns && !s->stopping &&
            !s->exit_code) {
         const struct fault_event *e = &s->plan.events[s->plan_next++];
+        traffic_thread_turn(s); /* a nemesis op takes a turn of Jepsen's rotation too */
         s->fault_timeline = e->timeline;
         apply_event(s, e);
         s->fault_timeline = 0;
@@ -359,8 +360,8 @@ void faults_nemesis_cb(struct ev_loop *loop, ev_timer *w, int revents)
     faults_arm(s);
 }
 
-/* Everything heals at the end of the client phase: partitions, clocks, pauses, loss and
- * duplication; killed nodes are started again. */
+/* Everything heals once the client phase is over and its last op has completed: partitions,
+ * clocks, pauses, loss and duplication; killed nodes are started again. */
 void faults_heal_all(struct sim *s)
 {
     if (!s->faults_active)

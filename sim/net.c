@@ -106,14 +106,16 @@ static double latency_draw(const struct net *n, uint32_t src, uint32_t dest, uin
     if (mean <= 0)
         return 0;
     double u = link_unit(n, src, dest, m, k);
+    /* maelstrom src/maelstrom/net.clj: latency-dist draws from Incanter's (integer-distribution
+     * 0 (* 2 mean)), whose draws are below its end, or (exponential-distribution (/ mean)), and
+     * latency-for truncates every draw to whole milliseconds with (long ...). */
     switch (n->opts.dist) {
     case LATENCY_CONSTANT:
         return mean;
     case LATENCY_UNIFORM:
-        /* Maelstrom draws an integer from [0, 2*mean]. */
-        return floor(u * (2 * mean + 1));
+        return floor(u * ceil(2 * mean));
     case LATENCY_EXPONENTIAL:
-        return -mean * log(1.0 - u);
+        return floor(-mean * log(1.0 - u));
     }
     return mean;
 }

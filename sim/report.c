@@ -256,14 +256,10 @@ static enum verdict add_stats(cJSON *res, const struct check *c, const struct si
 static enum verdict add_availability(cJSON *res, const struct check *c, const struct config *cfg)
 {
     cJSON *a = add_obj(res, "availability");
-    double frac = c->invokes ? (double)c->ok / (double)c->invokes : 1.0;
-    enum verdict v = V_TRUE;
-    if (cfg->availability == AVAILABILITY_TOTAL)
-        v = c->ok == c->invokes ? V_TRUE : V_FALSE;
-    else if (cfg->availability == AVAILABILITY_FRACTION)
-        v = cfg->availability_min <= frac ? V_TRUE : V_FALSE;
+    enum verdict v =
+        verdict_availability(cfg->availability, cfg->availability_min, c->ok, c->invokes);
     add_valid(a, v);
-    add_num(a, "ok-fraction", frac);
+    add_num(a, "ok-fraction", (double)verdict_ok_fraction(c->ok, c->invokes));
     return v;
 }
 
@@ -308,7 +304,11 @@ static void add_exceptions(cJSON *res, const struct check *c)
     for (unsigned i = 0; i < c->exception_kinds; i++) {
         cJSON *x = cJSON_CreateObject();
         add_num(x, "count", (double)c->exceptions[i].count);
-        add_str(x, "class", c->exceptions[i].name);
+        /* Jepsen groups by the class of the exception (jepsen checker.clj unhandled-exceptions);
+         * Maelstrom throws every one with slingshot's throw+, an ExceptionInfo whose :type
+         * names the problem. */
+        add_str(x, "class", "clojure.lang.ExceptionInfo");
+        add_str(x, "type", c->exceptions[i].name);
         add_str(x, "example", c->exceptions[i].example);
         cJSON_AddItemToArray(list, x);
     }

@@ -91,8 +91,14 @@ static void stop_generating(struct sim *s)
 
 void sim_maybe_finish(struct sim *s)
 {
-    if (s->stopping && !s->finished && s->in_flight == 0 && s->exit_code == 0)
+    if (s->stopping && !s->finished && s->in_flight == 0 && s->exit_code == 0) {
+        /* Only now does the nemesis heal what it broke: echo and unique-ids have no final
+         * generator (maelstrom core.clj), so Jepsen tears the nemesis down after the client
+         * phase, once every op in flight has completed (jepsen core.clj,
+         * with-client+nemesis-setup-teardown). */
+        faults_heal_all(s);
         teardown(s);
+    }
 }
 
 /* ==== --fail-fast ==== */
@@ -259,12 +265,11 @@ void sim_node_initialised(struct sim *s, struct sim_node *n)
     for (uint32_t i = 0; i < s->node_count; i++)
         if (!s->nodes[i].initialised)
             return;
-    /* Every node answered: Jepsen's setup clients come next (one per node, idle, closed), then
-     * the client phase, whose clock starts now. */
-    for (uint32_t i = 0; i < s->node_count; i++) {
-        int64_t k = traffic_open_client(s, i, -1);
-        s->clients[k].open = false;
-    }
+    /* Every node answered: Jepsen's setup clients come next, one per node, idle, and open
+     * until the end of the run (jepsen core.clj closes them in with-client+nemesis-setup-
+     * teardown's finally), then the client phase, whose clock starts now. */
+    for (uint32_t i = 0; i < s->node_count; i++)
+        traffic_open_client(s, i, -1);
     s->init_done = true;
     ev_timer_stop(s->loop, &s->init_timer);
     int64_t shift = s->now_ns;
@@ -336,7 +341,6 @@ static void limit_cb(struct ev_loop *loop, ev_timer *w, int revents)
     struct sim *s = container_of(w, struct sim, limit_timer);
     sim_update_now(s);
     stop_generating(s);
-    faults_heal_all(s);
     sim_maybe_finish(s);
 }
 

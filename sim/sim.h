@@ -97,6 +97,7 @@ struct worker {
     uint32_t node;
     uint64_t process; /* Jepsen's process number: index, + concurrency after each crash */
     int64_t client;   /* cN in use, -1 before the first op */
+    bool reopen;      /* the process changed: close the client and open another at next op */
     bool busy;
     uint32_t free_pos; /* position in the free list when idle */
     /* The op in flight. */
@@ -169,6 +170,7 @@ struct sim {
     uint32_t worker_count;
     uint32_t *free_workers; /* indices of idle workers */
     uint32_t free_count;
+    uint32_t next_thread; /* Jepsen's rotation over workers and the nemesis (unique-ids) */
     struct worker *timeouts_head, *timeouts_tail;
     uint64_t in_flight;
 
@@ -278,6 +280,7 @@ void traffic_violation(struct sim *s, struct sim_node *n, enum violation_class c
     __attribute__((format(printf, 6, 7)));
 void traffic_fail_node_ops(struct sim *s, uint32_t node, const char *why);
 void traffic_abandon_ops(struct sim *s, const char *why);
+void traffic_thread_turn(struct sim *s);
 
 /* report.c */
 void report_clock_sample(struct sim *s, uint32_t node, int64_t t_ns, int64_t offset_ns);

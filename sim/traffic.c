@@ -213,8 +213,10 @@ static uint32_t record_message(struct sim *s, uint32_t src, uint32_t dest, const
     s->messages[i].src = src;
     s->messages[i].dest = dest;
     s->messages[i].dropped = false;
-    ssize_t k =
-        json_str_decode(&m->f[MSG_TYPE], s->messages[i].type, sizeof(s->messages[i].type) - 1);
+    const struct json_val *type = &m->f[MSG_TYPE];
+    ssize_t k = type->type != JSON_STRING
+                    ? 0
+                    : json_str_decode(type, s->messages[i].type, sizeof(s->messages[i].type) - 1);
     s->messages[i].type[k < 0 ? 0 : k] = '\0';
     return i;
 }
@@ -350,6 +352,13 @@ static size_t invoke_value(const struct worker *w, char *out)
 static void issue(struct sim *s, struct worker *w)
 {
     worker_take(s, w);
+    traffic_thread_turn(s);
+    if (w->reopen && w->client >= 0) {
+        /* Jepsen's ClientWorker closes a client that is not reusable when an op of a new
+         * process arrives (jepsen generator/interpreter.clj): only now, not at the info. */
+        s->clients[w->client].open = false;
+        w->reopen = false;
+    }
     if (w->client < 0 || !s->clients[w->client].open)
         w->client = traffic_open_client(s, w->node, (int32_t)w->index);
     struct client *c = &s->clients[w->client];
@@ -421,10 +430,31 @@ static void issue(struct sim *s, struct worker *w)
     }
 }
 
-static struct worker *random_free_worker(struct sim *s)
+void traffic_thread_turn(struct sim *s)
+{
+    /* jepsen generator/context.clj busy-thread: every op, the nemesis's included, moves the
+     * rotation on by one, over the workers and the nemesis thread. */
+    s->next_thread = (s->next_thread + 1) % (s->worker_count + 1);
+}
+
+/* The worker the next op goes to. unique-ids' generator is a plain map, which Jepsen hands to
+ * the first free thread at or after the rotation's position, wrapping around (generator.clj
+ * fill-in-op, context.clj some-free-process); the position can be the nemesis thread's, which
+ * is never free for clients, so the search then starts again at worker 0. O(workers) at worst,
+ * fine for the rates that are not --rate max. echo's generator runs per thread (gen/each-thread)
+ * and every free thread offers an op for the same time, a tie Jepsen breaks at random
+ * (soonest-op-map): a random free worker. */
+static struct worker *next_free_worker(struct sim *s)
 {
     ASSERT(s->free_count > 0);
-    return &s->workers[s->free_workers[prng_below(&s->workload_rng, s->free_count)]];
+    if (s->cfg->workload == WORKLOAD_ECHO)
+        return &s->workers[s->free_workers[prng_below(&s->workload_rng, s->free_count)]];
+    for (uint32_t i = s->next_thread; i < s->worker_count; i++)
+        if (!s->workers[i].busy)
+            return &s->workers[i];
+    for (uint32_t i = 0;; i++)
+        if (!s->workers[i].busy)
+            return &s->workers[i];
 }
 
 static void arm_op_timer(struct sim *s)
@@ -456,7 +486,7 @@ void traffic_issue_ops(struct sim *s)
         if (s->free_count == 0)
             return;
         s->op_pending = false;
-        issue(s, random_free_worker(s));
+        issue(s, next_free_worker(s));
         s->next_op_ns = s->now_ns + stagger_gap_ns(s);
     }
     /* Every op whose time has come goes now: the loop's timers are coarser than the gaps at high
@@ -466,7 +496,7 @@ void traffic_issue_ops(struct sim *s)
             s->op_pending = true;
             return;
         }
-        issue(s, random_free_worker(s));
+        issue(s, next_free_worker(s));
         s->next_op_ns += stagger_gap_ns(s);
     }
     arm_op_timer(s);
@@ -549,10 +579,8 @@ static void complete(struct sim *s, struct worker *w, const struct completion *c
         /* Jepsen treats the process as crashed: a new process number, and a client that is not
          * reusable (echo's) is closed and a new one opened for the next op. */
         w->process += s->worker_count;
-        if (s->cfg->workload == WORKLOAD_ECHO) {
-            cl->open = false;
-            w->client = -1;
-        }
+        if (s->cfg->workload == WORKLOAD_ECHO)
+            w->reopen = true; /* echo's client is not reusable */
     }
     traffic_worker_free(s, w);
     if (s->stopping)
@@ -648,6 +676,16 @@ static void client_reply(struct sim *s, struct sim_node *n, uint32_t k, const st
     struct client *c = &s->clients[k];
     int64_t irt;
     int rc = msg_get_i64(m, MSG_IN_REPLY_TO, &irt);
+    if (c->awaiting == 0 && !(rc == 0 && irt >= 1 && irt <= c->last_msg_id)) {
+        /* An open client that waits for nothing (a setup client, or a worker's between ops):
+         * Maelstrom queues the message for it and nobody reads it (maelstrom client.clj recv!
+         * skips what does not answer the awaited msg_id). Harmless, and almost surely a bug. */
+        traffic_violation(s, n, VIOLATION_WARNING, line, len,
+                          "a message to client c%u, which is waiting for no reply (Maelstrom "
+                          "leaves it unread in the client's queue)",
+                          k);
+        return;
+    }
     if (rc < 0) {
         traffic_violation(s, n, VIOLATION_DROP, line, len,
                           rc == -ENOENT ? "a message to client c%u without in_reply_to"
@@ -670,7 +708,7 @@ static void client_reply(struct sim *s, struct sim_node *n, uint32_t k, const st
         /* An init client. */
         struct sim_node *target = &s->nodes[c->node];
         c->awaiting = 0;
-        if (json_str_eq(&m->f[MSG_TYPE], "init_ok", 7)) {
+        if (msg_type_is(m, "init_ok")) {
             sim_node_initialised(s, target);
             return;
         }
@@ -680,7 +718,7 @@ static void client_reply(struct sim *s, struct sim_node *n, uint32_t k, const st
     }
     struct worker *w = &s->workers[c->worker];
     ASSERT(w->busy);
-    if (json_str_eq(&m->f[MSG_TYPE], "error", 5)) {
+    if (msg_type_is(m, "error")) {
         complete_error(s, w, m);
         return;
     }
@@ -754,7 +792,7 @@ static void service_reply(struct sim *s, struct sim_node *n, uint32_t svc, const
 /* ==== Node to node ==== */
 
 static void deliver_to_node(struct sim *s, uint32_t dest, const char *line, size_t len,
-                            uint32_t tag)
+                            uint32_t tag, bool client_src)
 {
     struct sim_node *d = &s->nodes[dest];
     int rc = sim_node_holding(d) ? buf_append(&d->down_q, line, len)
@@ -766,7 +804,10 @@ static void deliver_to_node(struct sim *s, uint32_t dest, const char *line, size
     }
     log_net(s, false, line, len);
     s->net_all.recv++;
-    s->net_servers.recv++;
+    if (client_src)
+        s->net_clients.recv++;
+    else
+        s->net_servers.recv++;
     record_delivery(s, tag, false);
 }
 
@@ -792,34 +833,51 @@ void traffic_release_held(struct sim *s, struct sim_node *n)
     (void)s;
 }
 
-static void route_to_node(struct sim *s, struct sim_node *n, uint32_t dest, const struct msg *m)
+/* A message from node n to node dest. Maelstrom judges it by what it says, not by who wrote it
+ * (maelstrom src/maelstrom/net.clj): recv! drops it when its src field is in the receiver's
+ * grudge, and latency-for gives no latency to a message whose src is a client. So a node that
+ * forwards a client's request keeping "src":"c12" crosses partitions at once, and one that
+ * writes another node's name as src is cut as that node. `from` is the node its src names, or
+ * UINT32_MAX when the src is a client or a service (never partitioned, no latency). */
+static void route_to_node(struct sim *s, struct sim_node *n, uint32_t from, uint32_t dest,
+                          const struct msg *m)
 {
     uint64_t net_id = s->next_net_id++;
+    bool client_src = from == UINT32_MAX;
     s->net_all.send++;
     s->net_all.msgs++;
-    s->net_servers.send++;
-    s->net_servers.msgs++;
+    if (client_src) {
+        s->net_clients.send++;
+        s->net_clients.msgs++;
+    } else {
+        s->net_servers.send++;
+        s->net_servers.msgs++;
+    }
     uint32_t tag = s->init_done ? record_message(s, n->index, dest, m) : UINT32_MAX;
     /* Maelstrom re-serialises the message with its own id; eddy copies src, dest and body as
-     * they were written, which keeps every value exact. */
-    size_t need = 64 + m->src.len + m->dest.len + m->body.len;
+     * they were written, which keeps every value exact. A missing or null body is {} there
+     * (process.clj parse-msg), and so here. */
+    bool object = m->body.type == JSON_OBJECT;
+    const char *body = object ? m->body.p : "{}";
+    size_t body_len = object ? m->body.len : 2;
+    size_t need = 64 + m->src.len + m->dest.len + body_len;
     char *line = xmalloc(need);
     int k = snprintf(line, need, "{\"id\":%llu,\"src\":%.*s,\"dest\":%.*s,\"body\":%.*s}\n",
                      (unsigned long long)net_id, (int)m->src.len, m->src.p, (int)m->dest.len,
-                     m->dest.p, (int)m->body.len, m->body.p);
+                     m->dest.p, (int)body_len, body);
     ASSERT(k > 0 && (size_t)k < need);
     log_net(s, true, line, (size_t)k);
-    if (net_is_direct(s->net)) {
-        bool cut = net_partitioned(s->net, n->index, dest);
+    if (client_src || net_is_direct(s->net)) {
+        bool cut = !client_src && net_partitioned(s->net, from, dest);
         net_count_direct(s->net, cut);
         if (cut)
             record_delivery(s, tag, true);
         else
-            deliver_to_node(s, dest, line, (size_t)k, tag);
+            deliver_to_node(s, dest, line, (size_t)k, tag, client_src);
         free(line);
         return;
     }
-    net_send(s->net, s->now_ns, n->index, dest, net_id, tag, line, (size_t)k);
+    net_send(s->net, s->now_ns, from, dest, net_id, tag, line, (size_t)k);
     sim_arm_net_timer(s);
 }
 
@@ -828,7 +886,7 @@ void traffic_deliver_due(struct sim *s)
     struct net_msg m;
     uint64_t partitioned = net_stats(s->net)->partitioned;
     while (net_pop_due(s->net, s->now_ns, &m)) {
-        deliver_to_node(s, m.dest, m.line, m.len, m.tag);
+        deliver_to_node(s, m.dest, m.line, m.len, m.tag, false);
         free(m.line);
     }
     (void)partitioned;
@@ -872,7 +930,7 @@ void traffic_node_line(struct proc *p, const char *line, size_t len)
     }
     switch (endpoint(s, &m.dest, &dest)) {
     case EP_NODE:
-        route_to_node(s, n, dest, &m);
+        route_to_node(s, n, sk == EP_NODE ? src : UINT32_MAX, dest, &m);
         return;
     case EP_CLIENT:
         if (!s->clients[dest].open) {
@@ -882,6 +940,9 @@ void traffic_node_line(struct proc *p, const char *line, size_t len)
                               dest);
             return;
         }
+        /* Maelstrom numbers every message it carries, replies to clients included
+         * (net.clj send!): the next message a node receives shows the gap. */
+        s->next_net_id++;
         log_net(s, true, line, len);
         log_net(s, false, line, len);
         s->net_all.send++;
@@ -898,6 +959,7 @@ void traffic_node_line(struct proc *p, const char *line, size_t len)
         client_reply(s, n, dest, &m, line, len);
         return;
     case EP_SERVICE:
+        s->next_net_id++; /* the request's number, as above */
         service_reply(s, n, dest, &m);
         return;
     case EP_UNKNOWN:

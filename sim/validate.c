@@ -13,6 +13,38 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Maelstrom's reader (maelstrom src/maelstrom/process.clj parse-msg, net.clj Message): the
+ * closed schema {:src String, :dest String, :body Any, optional :id Int}. The body is not
+ * required to have a type, or to exist: parse-msg turns a missing or null body into {}, and only
+ * a body its key conversion cannot walk (a string, a number, a boolean) throws. An array body is
+ * refused here, where Maelstrom's conversion happens to turn [] and arrays of [key, value] pairs
+ * into objects (README, Deliberate differences). */
+static const char *envelope_problem(const struct msg *m)
+{
+    if (m->src.type == JSON_NONE)
+        return "src is missing";
+    if (m->src.type != JSON_STRING)
+        return "src is not a string";
+    if (m->dest.type == JSON_NONE)
+        return "dest is missing";
+    if (m->dest.type != JSON_STRING)
+        return "dest is not a string";
+    if (m->body.type != JSON_NONE && m->body.type != JSON_NULL && m->body.type != JSON_OBJECT)
+        return "body is not an object";
+    if (m->env_id.type != JSON_NONE &&
+        (m->env_id.type != JSON_NUMBER || !(m->env_id.flags & JSON_F_INT)))
+        return "the envelope's id is not an integer";
+    if (m->env_extra.type != JSON_NONE)
+        return "the envelope has a key other than src, dest, body and id";
+    return NULL;
+}
+
+bool msg_type_is(const struct msg *m, const char *type)
+{
+    const struct json_val *t = &m->f[MSG_TYPE];
+    return t->type == JSON_STRING && json_str_eq(t, type, strlen(type));
+}
+
 bool validate_line(const char *line, size_t len, struct msg *m, bool *warning, char *why,
                    size_t cap)
 {
@@ -33,7 +65,7 @@ bool validate_line(const char *line, size_t len, struct msg *m, bool *warning, c
                      e.offset);
         return false;
     }
-    const char *problem = msg_envelope_problem(m, true);
+    const char *problem = envelope_problem(m);
     if (problem) {
         snprintf(why, cap, "a malformed message: %s", problem);
         return false;
@@ -49,7 +81,11 @@ const char *validate_reply(const struct msg *m, enum op_f f, char *why, size_t c
 {
     const char *want = f == F_ECHO ? "echo_ok" : "generate_ok";
     enum msg_key field = f == F_ECHO ? MSG_ECHO : MSG_ID;
-    if (!json_str_eq(&m->f[MSG_TYPE], want, strlen(want))) {
+    if (m->f[MSG_TYPE].type == JSON_NONE) {
+        snprintf(why, cap, "the reply has no type, expected \"%s\"", want);
+        return why;
+    }
+    if (!msg_type_is(m, want)) {
         snprintf(why, cap, "reply type %.*s, expected \"%s\"",
                  (int)EDDY_MIN(m->f[MSG_TYPE].len, 60u), m->f[MSG_TYPE].p, want);
         return why;

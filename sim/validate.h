@@ -13,12 +13,16 @@
 #include <stddef.h>
 
 /* Checks one stdout line as Maelstrom's reader does: valid JSON, an object, a closed envelope
- * {src, dest, body[, integer id]} with string src and dest and an object body with a string
- * type. Fills *m. Returns true when the line is usable; otherwise false with the reason in why.
+ * {src, dest[, body][, integer id]} with string src and dest and a body that is an object, null
+ * or absent (Maelstrom reads the last two as {}); the body need not have a type. Fills *m. Returns true when the line is usable; otherwise false with the reason in why.
  * *warning is set (with the reason in why) for a usable line Maelstrom accepts but that is
  * almost certainly a mistake (characters after the object). */
 bool validate_line(const char *line, size_t len, struct msg *m, bool *warning, char *why,
                    size_t cap);
+
+/* Whether the body's type is the string `type` (false when it has no type, or one that is not a
+ * string: Maelstrom's reader lets such bodies through). */
+bool msg_type_is(const struct msg *m, const char *type);
 
 /* Checks a non-error reply body against Maelstrom's closed schema for the request's f:
  * echo_ok = {type, echo, in_reply_to[, msg_id]}, generate_ok = {type, id, in_reply_to[, msg_id]},

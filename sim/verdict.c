@@ -9,7 +9,7 @@
  * fails its run only through availability, or when no op of some f is ok (stats). eddy's
  * protocol checker sees the same lines and says what Maelstrom would do with each; it decides
  * nothing unless the run is strict.
- * Depends on: nothing. Used by: report, main, junit.
+ * Depends on: config. Used by: report, main.
  */
 #include "verdict.h"
 #include "eddy/util.h"
@@ -40,6 +40,27 @@ enum verdict verdict_compose(const struct verdict_input *in)
     if (in->broke)
         v = verdict_merge(v, V_UNKNOWN);
     return v;
+}
+
+float verdict_ok_fraction(uint64_t ok, uint64_t invokes)
+{
+    /* maelstrom src/maelstrom/checker.clj: (float (/ ok-count invoke-count)), 1 for none. */
+    return invokes ? (float)((double)ok / (double)invokes) : 1.0f;
+}
+
+enum verdict verdict_availability(enum availability_kind kind, double min, uint64_t ok,
+                                  uint64_t invokes)
+{
+    float f = verdict_ok_fraction(ok, invokes);
+    switch (kind) {
+    case AVAILABILITY_NONE:
+        return V_TRUE;
+    case AVAILABILITY_TOTAL:
+        return f == 1.0f ? V_TRUE : V_FALSE;
+    case AVAILABILITY_FRACTION:
+        return min <= (double)f ? V_TRUE : V_FALSE;
+    }
+    return V_TRUE;
 }
 
 const char *verdict_part_name(enum verdict_part p)

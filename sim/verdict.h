@@ -6,12 +6,15 @@
  * unknown beats true. eddy's protocol checker is reported beside them and counts only when the
  * run is strict (--strict, or "strict": true in a scenario). A run that broke or was interrupted
  * is unknown, whatever its checkers say. Pure: no I/O.
- * Depends on: nothing. Used by: report, main, junit.
+ * Depends on: config. Used by: report, main.
  */
 #ifndef EDDY_SIM_VERDICT_H
 #define EDDY_SIM_VERDICT_H
 
+#include "config.h"
+
 #include <stdbool.h>
+#include <stdint.h>
 
 /* In increasing weight, as Jepsen's valid-priorities: true 0, unknown 0.5, false 1. */
 enum verdict {
@@ -52,6 +55,13 @@ bool verdict_counts(enum verdict_part p, bool strict);
 
 /* The run's verdict. */
 enum verdict verdict_compose(const struct verdict_input *in);
+
+/* Maelstrom's availability checker: the ok fraction of all invoked ops as a single-precision
+ * float (1 when nothing was invoked), and whether it meets --availability. Above 2^25 ops one
+ * op that is not ok can round the fraction to 1, which then passes `total`, as in Maelstrom. */
+float verdict_ok_fraction(uint64_t ok, uint64_t invokes);
+enum verdict verdict_availability(enum availability_kind kind, double min, uint64_t ok,
+                                  uint64_t invokes);
 
 /* The checker's key in results.json. */
 const char *verdict_part_name(enum verdict_part p);

@@ -57,7 +57,11 @@ def test_python_node_every_fault():
     r = Run(["--scenario", all_faults(), "--bin", pynode(), "--seed", "4"])
     check(r.code in (0, 1), "the run completes", r)
     check_every_kind_injected(r, expect_traffic=True)
-    check(r.results["protocol"]["valid?"] is True, "pynode speaks the protocol", r)
+    # pynode speaks the protocol. Under kills and pauses a relayed echo can come back after its
+    # op timed out and its worker's next op closed the client; Maelstrom mutes a node for that
+    # too (node-not-found), so it is the one violation a correct node can cause here.
+    bad = [v for v in r.results["protocol"]["violations"] if "has been closed" not in v["reason"]]
+    check(bad == [], "pynode speaks the protocol", r)
     check_no_node_alive(r)
     r.cleanup()
 

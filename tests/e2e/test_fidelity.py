@@ -18,8 +18,16 @@ from eddytest import (Run, check, check_no_node_alive, gonode, main, node_bin, p
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def initnode():
-    return os.path.join(HERE, "initnode.py")
+def fidnode():
+    return os.path.join(HERE, "fidnode.py")
+
+
+def scenario_file(d, **fields):
+    """A scenario in directory d with the given fields (underscores become dashes)."""
+    path = os.path.join(d, "scenario.json")
+    with open(path, "w") as f:
+        json.dump({k.replace("_", "-"): v for k, v in fields.items()}, f)
+    return path
 
 
 # ==== Restarts: init, and nothing else until init_ok ====
@@ -64,7 +72,7 @@ def test_go_node_invalid_under_chaos_only_for_duplicates():
 def test_restarted_node_gets_only_init_until_init_ok():
     """A node that takes 0.3 s to answer init sees nothing else arrive meanwhile, even though
     requests piled up while it was down; they all arrive after its init_ok."""
-    r = Run(["-w", "unique-ids", "--bin", initnode(), "--node-count", "2", "--time-limit", "3",
+    r = Run(["-w", "unique-ids", "--bin", fidnode(), "--node-count", "2", "--time-limit", "3",
              "--rate", "max", "--concurrency", "2n", "--nemesis", "kill",
              "--nemesis-interval", "0.5", "--seed", "5", "--", "--mode", "slow-init"])
     check(r.code == 0, "valid", r)
@@ -90,7 +98,7 @@ def test_restarted_node_gets_only_init_until_init_ok():
 def test_early_answer_is_diagnosed():
     """A node that answers a peer's request before its init_ok, without src because its id is
     not set yet, is muted as Maelstrom would, and eddy says what happened in plain words."""
-    r = Run(["-w", "unique-ids", "--bin", initnode(), "--node-count", "2", "--time-limit", "1",
+    r = Run(["-w", "unique-ids", "--bin", fidnode(), "--node-count", "2", "--time-limit", "1",
              "--seed", "6", "--", "--mode", "early-answer"], timeout=120)
     check(r.code == 255, "the muted node never answers init (as in Maelstrom)", r)
     v = r.results["protocol"]["violations"]
@@ -223,6 +231,190 @@ def test_test_count_runs_until_one_is_not_valid():
     check(len(runs) == 1, f"Jepsen stops at the first run that is not valid: {runs}", r)
     check("--test-count" not in r.out.split("Reproduce: ")[1].splitlines()[0],
           "the reproduction repeats this run only", r)
+    r.cleanup()
+
+
+# ==== The audit (shared/reference/maelstrom-fidelity.md), row by row ====
+
+def test_audit_bodies_between_nodes_need_no_type():
+    """maelstrom net.clj: :body s/Any; process.clj parse-msg reads a missing or null body as {}.
+    A node may send a peer a body without type, an empty one, null or none at all."""
+    r = Run(["-w", "unique-ids", "--bin", fidnode(), "--node-count", "2", "--time-limit", "1",
+             "--rate", "20", "--", "--mode", "untyped-gossip"])
+    check(r.code == 0, "valid", r)
+    check(r.results["protocol"]["violations"] == [], "no violation", r)
+    bodies = [l.split("body: ", 1)[1] for l in r.node_log("n1").splitlines() if "body: " in l]
+    check(bodies == ['{"gossip": 1}', "{}", "{}", "{}"], f"delivered as Maelstrom would: {bodies}",
+          r)
+    r.cleanup()
+
+
+def test_audit_reply_without_type_fails_only_its_op():
+    """maelstrom client.clj check-body: the reply's schema fails, malformed-rpc-response, the op
+    is info; the node is not muted."""
+    r = Run(["-w", "unique-ids", "--bin", fidnode(), "--node-count", "2", "--time-limit", "1",
+             "--rate", "40", "--seed", "2", "--", "--mode", "no-type"])
+    check(r.code == 0, "valid: n0's ops are ok, and the exceptions checker is always valid", r)
+    v = r.results["protocol"]["violations"]
+    check(v and all(x["node"] == "n1" and x["class"] == "malformed-rpc-response" for x in v),
+          "each reply of n1 is a malformed RPC response", r)
+    check("no type" in v[0]["reason"], "for want of a type", r)
+    check(not r.results["nodes"]["n1"]["muted"], "n1 is not muted", r)
+    check(r.results["nodes"]["n1"]["ok"] == 0 and r.results["nodes"]["n0"]["ok"] > 0,
+          "only n1's ops fail", r)
+    r.cleanup()
+
+
+def test_audit_partitions_and_latency_follow_the_src_field():
+    """maelstrom net.clj: recv! drops a message whose src is in the receiver's grudge, and
+    latency-for gives none to a message whose src is a client. n0, cut off from the others,
+    forwards each request to n1 keeping the client as src: it crosses the partition, with no
+    latency, and n1 answers the client."""
+    with tempfile.TemporaryDirectory() as d:
+        path = scenario_file(d, workload="unique-ids", node_count=3, time_limit=1.5, rate=30,
+                             latency=2000,
+                             faults=[{"at": 0, "f": "start-partition", "nodes": ["n0"]}])
+        r = Run(["--scenario", path, "--bin", fidnode(), "--seed", "3",
+                 "--", "--mode", "forward-client"])
+        check(r.code == 0, "valid", r)
+        check(r.results["nodes"]["n0"]["ops"] > 0, "ops went to n0", r)
+        check(r.results["stats"]["info-count"] == 0, "every op answered: none crossed late", r)
+        check(r.results["latency"]["ok-ms"]["max"] < 1000,
+              "none waited for the 2 s inter-node latency", r)
+        r.cleanup()
+        # The same forwarding with src "n2", which the partition cuts off from n1: cut as n2.
+        path = scenario_file(d, workload="unique-ids", node_count=3, time_limit=1, rate=30,
+                             faults=[{"at": 0, "f": "start-partition", "nodes": ["n2"]}])
+        r = Run(["--scenario", path, "--bin", fidnode(), "--seed", "3",
+                 "--", "--mode", "forward-as-n2"])
+        check(r.code == 0, "valid (availability is not checked)", r)
+        n0 = r.results["nodes"]["n0"]
+        check(n0["ops"] > 0 and n0["ok"] == 0, "every op through n0 was cut, as from n2", r)
+        check(r.results["net"]["eddy-faults"]["partitioned"] >= n0["ops"], "by the partition", r)
+        r.cleanup()
+
+
+def test_audit_faults_heal_after_the_ops_in_flight():
+    """maelstrom core.clj: echo and unique-ids have no final generator, so Jepsen tears the
+    nemesis down (healing) after the client phase, once every op in flight has completed
+    (jepsen core.clj with-client+nemesis-setup-teardown). n0 is paused over the time limit:
+    its ops in flight time out before it is resumed."""
+    with tempfile.TemporaryDirectory() as d:
+        path = scenario_file(d, workload="unique-ids", node_count=2, time_limit=1, rate=50,
+                             faults=[{"at": 0.5, "f": "pause", "nodes": ["n0"]}])
+        r = Run(["--scenario", path, "--bin", node_bin(), "--seed", "4"])
+        check(r.code == 0, "valid", r)
+        hist = r.history()
+        resume = [o for o in hist if o["process"] == "nemesis" and o["f"] == "resume"]
+        check(len(resume) == 1, "one resume, at the end", r)
+        last = max(o["time"] for o in hist if o["process"] != "nemesis")
+        check(resume[0]["time"] >= last, "after the last op completed", r)
+        late = [o for o in hist if o.get("node") == "n0" and o["type"] == "info"]
+        check(late and all(o.get("error") == "net-timeout" for o in late),
+              "n0's ops in flight timed out rather than completing after a heal", r)
+        r.cleanup()
+
+
+def test_audit_setup_clients_stay_open():
+    """jepsen core.clj opens a client per node before the client phase and closes them in its
+    finally: a message to one is queued, never read, and mutes nobody."""
+    r = Run(["-w", "unique-ids", "--bin", fidnode(), "--node-count", "2", "--time-limit", "1",
+             "--rate", "20", "--strict", "--", "--mode", "hello-setup"])
+    check(r.code == 0, "valid, even with --strict: a warning, not a violation", r)
+    v = r.results["protocol"]["violations"]
+    check(len(v) == 2 and all(x["class"] == "warning" for x in v), "one warning per node", r)
+    check("waiting for no reply" in v[0]["reason"], "which says why", r)
+    check(not any(x["muted"] for x in r.results["nodes"].values()), "nobody muted", r)
+    check({x["line"].split('"dest": "')[1][:2] for x in v} == {"c2", "c3"},
+          "to the setup clients c2 and c3", r)
+    r.cleanup()
+
+
+def test_audit_echo_client_closes_at_the_workers_next_op():
+    """jepsen generator/interpreter.clj ClientWorker: a client that is not reusable (echo's) is
+    closed when an op of the worker's next process arrives, not when the op times out. Seed 7's
+    schedule issues ops at 0.0, 1.3 and 8.7 s: the op at 1.3 s is paused, times out at 6.3 s,
+    and its answer comes at the resume at 7 s, while its client is still open."""
+    with tempfile.TemporaryDirectory() as d:
+        path = scenario_file(d, workload="echo", node_count=1, concurrency="1", rate=0.25,
+                             time_limit=9,
+                             faults=[{"at": 0.5, "f": "pause", "nodes": ["n0"]},
+                                     {"at": 7.0, "f": "resume"}])
+        r = Run(["--scenario", path, "--bin", node_bin(), "--seed", "7"])
+        # Maelstrom's echo checker holds the timed-out op against the run (its completion has
+        # no echo): invalid, but not for the late answer.
+        check(r.code == 1 and r.results["workload"]["error-count"] == 1, "one op timed out", r)
+        invokes = [round(o["time"] / 1e9, 1) for o in r.history() if o["type"] == "invoke"]
+        check(invokes[:3] == [0.0, 1.3, 8.7] or invokes[:2] == [0.0, 1.3],
+              f"the schedule this test relies on: {invokes}", r)
+        n0 = r.results["nodes"]["n0"]
+        check(n0["late-replies"] == 1 and not n0["muted"], "a late reply, harmless", r)
+        check(r.results["protocol"]["violations"] == [], "no violation", r)
+        r.cleanup()
+
+
+def test_audit_unique_ids_ops_rotate_over_workers():
+    """jepsen generator/context.clj: a map generator's op goes to the first free thread at or
+    after a position that turns by one at every op, over the workers and the nemesis thread
+    (which clients skip, starting again at 0). Replays the history to check every choice."""
+    r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "3", "--concurrency", "2n",
+             "--time-limit", "1", "--rate", "400", "--seed", "5"])
+    check(r.code == 0, "valid", r)
+    workers, pos = 6, 0
+    busy = set()
+    checked = 0
+    for o in r.history():
+        w = o["process"] % workers
+        if o["type"] != "invoke":
+            busy.discard(w)
+            continue
+        free = [i for i in list(range(pos, workers)) + list(range(workers)) if i not in busy]
+        check(free and free[0] == w, f"op {o['index']} went to worker {w}, Jepsen's is {free[:1]}",
+              r)
+        busy.add(w)
+        pos = (pos + 1) % (workers + 1)
+        checked += 1
+    check(checked > 100, f"{checked} choices checked", r)
+    r.cleanup()
+
+
+def test_audit_envelope_ids_count_every_message():
+    """maelstrom net.clj send!: every message gets the next id, replies to clients included, so
+    one node answering one client sees ids 0 (init), then 2, 4, 6..."""
+    r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "1", "--time-limit", "0.5",
+             "--rate", "20", "--log-net-send"])
+    check(r.code == 0, "valid", r)
+    sent = [json.loads(l.split(":send ", 1)[1]) for l in r.err.splitlines() if ":send {" in l]
+    to_node = [m["id"] for m in sent if m["src"].startswith("c")]
+    check(len(to_node) > 3 and to_node == list(range(0, 2 * len(to_node), 2)),
+          f"ids of the messages to the node: {to_node[:10]}", r)
+    r.cleanup()
+
+
+def test_audit_exceptions_are_exception_info():
+    """jepsen checker.clj unhandled-exceptions groups by the exception's class; Maelstrom's are
+    all clojure.lang.ExceptionInfo (slingshot), whose :type eddy also gives."""
+    r = Run(["-w", "unique-ids", "--bin", fidnode(), "--node-count", "2", "--time-limit", "1",
+             "--rate", "40", "--seed", "2", "--", "--mode", "no-type"])
+    x = r.results["exceptions"]
+    check(x["valid?"] is True, "always valid", r)
+    e = x["exceptions"]
+    check(len(e) == 1 and e[0]["class"] == "clojure.lang.ExceptionInfo"
+          and e[0]["type"] == "malformed-rpc-response" and e[0]["count"] > 0, f"{e}", r)
+    r.cleanup()
+
+
+def test_audit_a_crashed_run_is_still_checked():
+    """Deliberate difference: Maelstrom's teardown throws on a crashed node before any checker
+    runs; eddy keeps the run's results, checked, with the crash, and exits 255 as Maelstrom
+    does."""
+    r = Run(["-w", "unique-ids", "--bin", pynode(), "--node-count", "2", "--time-limit", "1",
+             "--rate", "40", "--", "--mode", "exit-early"])
+    check(r.code == 255, "255, as Maelstrom", r)
+    check("crashed" in r.results["error"], "the crash is in results.json", r)
+    check(r.results["workload"]["valid?"] is True and r.results["stats"]["ok-count"] > 0,
+          "and the ops before it are checked", r)
+    check(r.results["valid?"] == "unknown", "the run's verdict is unknown", r)
     r.cleanup()
 
 

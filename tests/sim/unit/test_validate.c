@@ -2,7 +2,7 @@
  * test_validate.c: Maelstrom's acceptance rules for node output (validate.h).
  *
  * validate_line() is Maelstrom's reader: JSON, an object, a closed envelope {src, dest, body,
- * optional integer id} with a string body.type. validate_reply() is the typed RPC schema of
+ * optional integer id} whose body is an object, null or absent, with or without a type. validate_reply() is the typed RPC schema of
  * echo_ok and generate_ok: closed, required keys, integer msg_id. Each rule is checked with one
  * line that breaks only that rule, next to a line that keeps it.
  * Depends on: validate, msg, history, unitkit.h.
@@ -79,11 +79,10 @@ ParameterizedTestParameters(validate, lines_maelstrom_refuses)
         {"{\"src\":1,\"dest\":\"c1\",\"body\":{\"type\":\"x\"}}", "src"},
         {"{\"src\":\"n1\",\"body\":{\"type\":\"x\"}}", "dest"},
         {"{\"src\":\"n1\",\"dest\":[\"c1\"],\"body\":{\"type\":\"x\"}}", "dest"},
-        {"{\"src\":\"n1\",\"dest\":\"c1\"}", "body"},
         {"{\"src\":\"n1\",\"dest\":\"c1\",\"body\":\"x\"}", "body"},
+        {"{\"src\":\"n1\",\"dest\":\"c1\",\"body\":7}", "body"},
+        {"{\"src\":\"n1\",\"dest\":\"c1\",\"body\":true}", "body"},
         {"{\"src\":\"n1\",\"dest\":\"c1\",\"body\":[]}", "body"},
-        {"{\"src\":\"n1\",\"dest\":\"c1\",\"body\":{}}", "type"},
-        {"{\"src\":\"n1\",\"dest\":\"c1\",\"body\":{\"type\":3}}", "type"},
         {"{\"id\":1.5,\"src\":\"n1\",\"dest\":\"c1\",\"body\":{\"type\":\"x\"}}", "id"},
         {"{\"id\":\"1\",\"src\":\"n1\",\"dest\":\"c1\",\"body\":{\"type\":\"x\"}}", "id"},
         {"{\"src\":\"n1\",\"dest\":\"c1\",\"body\":{\"type\":\"x\"},\"extra\":1}", "key"},
@@ -99,6 +98,29 @@ ParameterizedTest(struct bad_line *b, validate, lines_maelstrom_refuses)
     cr_expect(!c.ok, "accepted: %s", b->line);
     cr_expect(strstr(c.why, b->why) != NULL, "%s: reason \"%s\" lacks \"%s\"", b->line, c.why,
               b->why);
+}
+
+Test(validate, bodies_without_a_type_pass_the_reader)
+{
+    /* maelstrom net.clj: :body s/Any; process.clj parse-msg turns nil into {}. The type matters
+     * only to whoever reads the message: a client's schema, a node's handler. */
+    static const char *const lines[] = {
+        "{\"src\":\"n1\",\"dest\":\"n2\",\"body\":{}}",
+        "{\"src\":\"n1\",\"dest\":\"n2\",\"body\":{\"gossip\":[1,2]}}",
+        "{\"src\":\"n1\",\"dest\":\"n2\",\"body\":{\"type\":3}}",
+        "{\"src\":\"n1\",\"dest\":\"n2\",\"body\":null}",
+        "{\"src\":\"n1\",\"dest\":\"n2\"}",
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        struct checked c;
+        check_line(&c, lines[i]);
+        cr_expect(c.ok, "%s: %s", lines[i], c.why);
+    }
+    char why[256];
+    cr_expect_not_null(reply_problem(ENV("{\"in_reply_to\":1,\"id\":1}"), F_GENERATE, why,
+                                     sizeof(why)),
+                       "but a reply without type fails its op");
+    cr_expect(strstr(why, "no type") != NULL, "reason: %s", why);
 }
 
 Test(validate, bad_json_reason_gives_the_byte)

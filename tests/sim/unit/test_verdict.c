@@ -86,3 +86,28 @@ Test(verdict, the_worst_status_wins)
     cr_expect_eq(verdict_worse_status(255, 0), 255);
     cr_expect_eq(verdict_worse_status(0, 0), 0);
 }
+
+Test(verdict, availability_as_maelstrom_computes_it)
+{
+    cr_expect_eq(verdict_availability(AVAILABILITY_NONE, 0, 0, 10), V_TRUE, "not checked");
+    cr_expect_eq(verdict_availability(AVAILABILITY_TOTAL, 0, 10, 10), V_TRUE);
+    cr_expect_eq(verdict_availability(AVAILABILITY_TOTAL, 0, 9, 10), V_FALSE);
+    cr_expect_eq(verdict_availability(AVAILABILITY_TOTAL, 0, 0, 0), V_TRUE, "1 when no op");
+    cr_expect_eq(verdict_availability(AVAILABILITY_FRACTION, 0.5, 9, 10), V_TRUE);
+    cr_expect_eq(verdict_availability(AVAILABILITY_FRACTION, 0.95, 9, 10), V_FALSE);
+    cr_expect_eq(verdict_availability(AVAILABILITY_FRACTION, 0.9, 10, 10), V_TRUE);
+    /* Clojure's (<= 0.9 (float 9/10)) is false: the float 0.89999998 is below the double 0.9,
+     * so Maelstrom fails --availability 0.9 with 9 ops of 10 ok, and so does eddy. */
+    cr_expect_eq(verdict_availability(AVAILABILITY_FRACTION, 0.9, 9, 10), V_FALSE);
+    cr_expect_eq(verdict_availability(AVAILABILITY_FRACTION, 0.75, 3, 4), V_TRUE,
+                 "exact in binary: equal passes");
+    /* (float (/ ok invokes)): one op of 2^25 + 2 that is not ok rounds to 1.0 and passes
+     * total, as in Maelstrom; with a double it would not. Of 2^24 + 2, it does not round. */
+    uint64_t n = (1ull << 25) + 2;
+    cr_expect_eq(verdict_ok_fraction(n - 1, n), 1.0f);
+    cr_expect_eq(verdict_availability(AVAILABILITY_TOTAL, 0, n - 1, n), V_TRUE);
+    n = (1ull << 24) + 2;
+    cr_expect_lt(verdict_ok_fraction(n - 1, n), 1.0f);
+    cr_expect_eq(verdict_availability(AVAILABILITY_TOTAL, 0, n - 1, n), V_FALSE);
+    cr_expect_eq(verdict_availability(AVAILABILITY_TOTAL, 0, 999, 1000), V_FALSE);
+}
