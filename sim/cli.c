@@ -244,7 +244,6 @@ int cli_parse_ratio(const char *s, double *out)
     return 0;
 }
 
-
 void cli_usage_test(FILE *f)
 {
     options_print_usage(f);
@@ -375,8 +374,7 @@ static int read_nodes_file(struct node_list *l, const char *path, char *err, siz
     return rc;
 }
 
-static int positive_integer(const char *flag, const char *v, uint64_t *out, char *err,
-                            size_t elen)
+static int positive_integer(const char *flag, const char *v, uint64_t *out, char *err, size_t elen)
 {
     if (cli_parse_u64(v, out) < 0 || *out == 0)
         return cli_err(err, elen, "%s: must be a positive integer, got '%s'", flag, v);
@@ -471,8 +469,7 @@ static int apply(struct config *c, const struct option_spec *o, const char *v,
             const char *end = p;
             while (start < end && *start == ' ')
                 start++;
-            if (node_list_add(&nf->nodes, "--nodes", start, (size_t)(end - start), err, elen) <
-                0)
+            if (node_list_add(&nf->nodes, "--nodes", start, (size_t)(end - start), err, elen) < 0)
                 return -EINVAL;
             if (*p == ',')
                 p++;
@@ -545,8 +542,7 @@ static int apply(struct config *c, const struct option_spec *o, const char *v,
         if (positive_integer("--test-count", v, &u, err, elen) < 0)
             return -EINVAL;
         if (u > CLI_TEST_COUNT_MAX)
-            return cli_err(err, elen, "--test-count: at most %u, got '%s'", CLI_TEST_COUNT_MAX,
-                           v);
+            return cli_err(err, elen, "--test-count: at most %u, got '%s'", CLI_TEST_COUNT_MAX, v);
         c->test_count = (uint32_t)u;
         return 0;
     case OPT_SEED:
@@ -618,8 +614,8 @@ static int set_nodes(struct config *c, struct node_flags *nf, char *err, size_t 
     int rc = 0;
     for (size_t p = 0; p < ARRAY_LEN(parts) && rc == 0; p++)
         for (uint32_t i = 0; i < parts[p]->count && rc == 0; i++)
-            rc = node_list_add(&all, "--node", parts[p]->names[i], strlen(parts[p]->names[i]),
-                               err, elen);
+            rc = node_list_add(&all, "--node", parts[p]->names[i], strlen(parts[p]->names[i]), err,
+                               elen);
     for (uint32_t i = 0; i < all.count && rc == 0; i++)
         for (uint32_t j = 0; j < i && rc == 0; j++)
             if (strcmp(all.names[i], all.names[j]) == 0)

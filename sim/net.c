@@ -1,10 +1,16 @@
 /*
- * net.c: the in-flight heap and the per-link draws of net.h.
+ * net.c: the receivers, the in-flight queues and the per-link draws of net.h.
  *
- * The heap is a plain binary min-heap on (deliver_at_ns, seq): O(log n) per message. The
- * per-link message counters are a dense n*n array of uint32 (4 MB at 1,000 nodes), allocated
- * only when a draw is actually needed (latency, loss or duplication configured), so a fault-free
- * zero-latency run pays nothing.
+ * Each node has a receiver shaped like Maelstrom's (maelstrom src/maelstrom/net.clj recv!, one
+ * thread per node in process.clj): its messages wait in a queue of their own ordered by
+ * (deadline, seq); the receiver takes the earliest, drops it if the partition cuts its src,
+ * otherwise sleeps until its deadline and delivers it, then takes the next. So a message that
+ * arrives while the receiver sleeps on a later one waits behind it (head-of-line), and the
+ * partition check happens when a message is taken, not when it is due. The messages taken,
+ * at most one per receiver, sit in a binary min-heap on (deliver_at_ns, seq): O(log n) each.
+ * The per-link message counters are a dense n*n array of uint32 (4 MB at 1,000 nodes),
+ * allocated only when a draw is actually needed (latency, loss or duplication configured), so
+ * a fault-free zero-latency run pays nothing.
  * Depends on: grudge, prng, alloc. Used by: run.
  */
 #include "net.h"
@@ -15,14 +21,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A binary min-heap of messages on (deliver_at_ns, seq). */
+struct msg_heap {
+    struct net_msg *m;
+    size_t len, cap;
+};
+
+/* One node's receiver: the messages not yet taken, and whether it holds one (sleeping until it
+ * is due, the message then being in the net's heap). */
+struct receiver {
+    struct msg_heap queue;
+    bool taken;
+};
+
 struct net {
     struct net_opts opts;
     struct grudge grudge;
     uint32_t loss_ppm;
     uint32_t dup_ppm;
-    uint32_t *link_seq; /* messages sent per link, for the counter-based draws */
-    struct net_msg *heap;
-    size_t len, cap;
+    uint32_t *link_seq;  /* messages sent per link, for the counter-based draws */
+    struct receiver *rx; /* per node */
+    struct msg_heap due; /* the messages taken, by delivery time */
+    size_t len;          /* messages in flight, queued or taken */
     size_t bytes;
     uint64_t next_seq;
     struct net_stats stats;
@@ -33,16 +53,25 @@ struct net *net_new(const struct net_opts *o)
     struct net *n = xcalloc(1, sizeof(*n));
     n->opts = *o;
     grudge_init(&n->grudge, o->node_count);
+    n->rx = xcalloc(o->node_count ? o->node_count : 1, sizeof(*n->rx));
     return n;
+}
+
+static void heap_free(struct msg_heap *h)
+{
+    for (size_t i = 0; i < h->len; i++)
+        free(h->m[i].line);
+    free(h->m);
 }
 
 void net_free(struct net *n)
 {
     if (!n)
         return;
-    for (size_t i = 0; i < n->len; i++)
-        free(n->heap[i].line);
-    free(n->heap);
+    for (uint32_t i = 0; i < n->opts.node_count; i++)
+        heap_free(&n->rx[i].queue);
+    free(n->rx);
+    heap_free(&n->due);
     free(n->link_seq);
     grudge_fini(&n->grudge);
     free(n);
@@ -80,7 +109,14 @@ bool net_is_direct(const struct net *n)
 
 bool net_partitioned(const struct net *n, uint32_t src, uint32_t dest)
 {
-    return n->grudge.cuts && grudge_drops(&n->grudge, dest, src);
+    /* Grudges name nodes only: clients and services are never partitioned. */
+    return src != NET_SRC_CLIENT && n->grudge.cuts && grudge_drops(&n->grudge, dest, src);
+}
+
+bool net_receiver_busy(const struct net *n, uint32_t dest)
+{
+    ASSERT(dest < n->opts.node_count);
+    return n->rx[dest].taken;
 }
 
 /* ==== Draws ==== */
@@ -128,44 +164,88 @@ static bool before(const struct net_msg *a, const struct net_msg *b)
            (a->deliver_at_ns == b->deliver_at_ns && a->seq < b->seq);
 }
 
-static void heap_push(struct net *n, const struct net_msg *m)
+static void heap_push(struct msg_heap *h, const struct net_msg *m)
 {
-    if (n->len == n->cap) {
-        n->cap = n->cap ? n->cap * 2 : 256;
-        n->heap = xrealloc(n->heap, n->cap * sizeof(*n->heap));
+    if (h->len == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 16;
+        h->m = xrealloc(h->m, h->cap * sizeof(*h->m));
     }
-    size_t i = n->len++;
+    size_t i = h->len++;
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (!before(m, &n->heap[parent]))
+        if (!before(m, &h->m[parent]))
             break;
-        n->heap[i] = n->heap[parent];
+        h->m[i] = h->m[parent];
         i = parent;
     }
-    n->heap[i] = *m;
-    n->bytes += m->len;
+    h->m[i] = *m;
 }
 
-static void heap_pop(struct net *n, struct net_msg *out)
+static void heap_pop(struct msg_heap *h, struct net_msg *out)
 {
-    ASSERT(n->len > 0);
-    *out = n->heap[0];
-    n->bytes -= out->len;
-    struct net_msg last = n->heap[--n->len];
+    ASSERT(h->len > 0);
+    *out = h->m[0];
+    struct net_msg last = h->m[--h->len];
     size_t i = 0;
     for (;;) {
         size_t c = 2 * i + 1;
-        if (c >= n->len)
+        if (c >= h->len)
             break;
-        if (c + 1 < n->len && before(&n->heap[c + 1], &n->heap[c]))
+        if (c + 1 < h->len && before(&h->m[c + 1], &h->m[c]))
             c++;
-        if (!before(&n->heap[c], &last))
+        if (!before(&h->m[c], &last))
             break;
-        n->heap[i] = n->heap[c];
+        h->m[i] = h->m[c];
         i = c;
     }
-    if (n->len > 0)
-        n->heap[i] = last;
+    if (h->len > 0)
+        h->m[i] = last;
+}
+
+/* ==== Receivers ==== */
+
+/* The receiver of dest takes its next message at time t_ns, as Maelstrom's recv! polls: the
+ * earliest queued message is dropped if the partition cuts its src (the receiver then polls
+ * again), or else taken, to be delivered when it is due (at once if it is due already). */
+static void receiver_take(struct net *n, uint32_t dest, int64_t t_ns)
+{
+    struct receiver *r = &n->rx[dest];
+    r->taken = false;
+    struct net_msg m;
+    while (r->queue.len > 0) {
+        heap_pop(&r->queue, &m);
+        if (net_partitioned(n, m.src, dest)) {
+            n->stats.partitioned++;
+            n->len--;
+            n->bytes -= m.len;
+            free(m.line);
+            continue;
+        }
+        if (m.deliver_at_ns < t_ns)
+            m.deliver_at_ns = t_ns;
+        heap_push(&n->due, &m);
+        r->taken = true;
+        return;
+    }
+}
+
+/* Queues one copy for its receiver, which takes it at once if it was idle. */
+static void enqueue(struct net *n, int64_t now_ns, const struct net_msg *m)
+{
+    n->len++;
+    n->bytes += m->len;
+    heap_push(&n->rx[m->dest].queue, m);
+    if (!n->rx[m->dest].taken)
+        receiver_take(n, m->dest, now_ns);
+}
+
+static bool over_limits(struct net *n, unsigned copies, size_t len)
+{
+    if (n->len + copies > NET_QUEUE_MAX || n->bytes + copies * len > NET_QUEUE_BYTES_MAX) {
+        n->stats.overflowed++;
+        return true;
+    }
+    return false;
 }
 
 /* ==== Sending and delivering ==== */
@@ -198,8 +278,7 @@ unsigned net_send(struct net *n, int64_t now_ns, uint32_t src, uint32_t dest, ui
     unsigned copies = 1;
     if (n->dup_ppm && link_unit(n, src, dest, m, 2) * 1e6 < n->dup_ppm)
         copies = 2;
-    if (n->len + copies > NET_QUEUE_MAX || n->bytes + copies * len > NET_QUEUE_BYTES_MAX) {
-        n->stats.overflowed++;
+    if (over_limits(n, copies, len)) {
         free(line);
         return 0;
     }
@@ -212,39 +291,61 @@ unsigned net_send(struct net *n, int64_t now_ns, uint32_t src, uint32_t dest, ui
             ms += link_unit(n, src, dest, m, 5) * spread;
             n->stats.duplicated++;
         }
-        struct net_msg msg = {
-            .deliver_at_ns = deliver_at(now_ns, ms),
-            .seq = n->next_seq++,
-            .src = src,
-            .dest = dest,
-            .net_id = net_id,
-            .tag = tag,
-            .line = c == 0 ? line : xstrndup(line, len),
-            .len = len,
-        };
-        heap_push(n, &msg);
+        enqueue(n, now_ns,
+                &(struct net_msg){
+                    .deliver_at_ns = deliver_at(now_ns, ms),
+                    .seq = n->next_seq++,
+                    .src = src,
+                    .dest = dest,
+                    .net_id = net_id,
+                    .tag = tag,
+                    .line = c == 0 ? line : xstrndup(line, len),
+                    .len = len,
+                });
     }
     return copies;
 }
 
+unsigned net_send_client(struct net *n, int64_t now_ns, uint32_t dest, uint64_t net_id,
+                         uint32_t tag, char *line, size_t len)
+{
+    ASSERT(dest < n->opts.node_count);
+    /* maelstrom net.clj latency-for: no latency for a message that involves a client; no
+     * loss either, as Maelstrom's loss applies to the nodes' network only. */
+    if (over_limits(n, 1, len)) {
+        free(line);
+        return 0;
+    }
+    enqueue(n, now_ns,
+            &(struct net_msg){
+                .deliver_at_ns = now_ns,
+                .seq = n->next_seq++,
+                .src = NET_SRC_CLIENT,
+                .dest = dest,
+                .net_id = net_id,
+                .tag = tag,
+                .line = line,
+                .len = len,
+            });
+    return 1;
+}
+
 int net_pop_due(struct net *n, int64_t now_ns, struct net_msg *m)
 {
-    while (n->len > 0 && n->heap[0].deliver_at_ns <= now_ns) {
-        heap_pop(n, m);
-        if (net_partitioned(n, m->src, m->dest)) {
-            n->stats.partitioned++;
-            free(m->line);
-            continue;
-        }
-        n->stats.delivered++;
-        return 1;
-    }
-    return 0;
+    if (n->due.len == 0 || n->due.m[0].deliver_at_ns > now_ns)
+        return 0;
+    heap_pop(&n->due, m);
+    n->len--;
+    n->bytes -= m->len;
+    n->stats.delivered++;
+    /* Having delivered, the receiver polls again at once (at the delivery's time). */
+    receiver_take(n, m->dest, m->deliver_at_ns);
+    return 1;
 }
 
 int64_t net_next_due(const struct net *n)
 {
-    return n->len ? n->heap[0].deliver_at_ns : INT64_MAX;
+    return n->due.len ? n->due.m[0].deliver_at_ns : INT64_MAX;
 }
 
 void net_count_direct(struct net *n, bool partitioned)

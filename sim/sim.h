@@ -58,11 +58,11 @@ struct sim_node {
     const char *name;
     char *name_json; /* the name as a JSON string, quotes included */
     size_t name_json_len;
-    bool initialised; /* init_ok received from the current incarnation */
+    bool initialised;  /* init_ok received from the current incarnation */
     bool init_pending; /* the current incarnation was sent init and has not answered it yet */
-    bool muted;       /* Maelstrom would have stopped reading it */
-    bool down;        /* killed by eddy's nemesis, not yet restarted */
-    bool held;        /* restarted, init_ok not yet received: everything else waits in down_q */
+    bool muted;        /* Maelstrom would have stopped reading it */
+    bool down;         /* killed by eddy's nemesis, not yet restarted */
+    bool held;         /* restarted, init_ok not yet received: everything else waits in down_q */
     bool paused;
     bool exited;              /* exited without being killed by eddy */
     bool stdout_closed_alive; /* closed its stdout but was still running at the end */

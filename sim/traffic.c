@@ -85,8 +85,7 @@ void traffic_violation(struct sim *s, struct sim_node *n, enum violation_class c
         if (n->violations == 1)
             fprintf(stderr, "eddy: %s%s, stdout line %llu: %s\n  line: %.200s%s\n  %s%s%s\n",
                     s->cfg->strict ? "" : "warning: ", n->name, (unsigned long long)v->line_no,
-                    v->reason, v->line,
-                    len > 200 ? "..." : "", v->diagnosis ? v->diagnosis : "",
+                    v->reason, v->line, len > 200 ? "..." : "", v->diagnosis ? v->diagnosis : "",
                     v->diagnosis ? "\n  " : "", consequences[cls]);
     }
     /* A violation is an anomaly of the run only when the verdict counts it (--strict). */
@@ -392,8 +391,13 @@ static void issue(struct sim *s, struct worker *w)
     uint64_t net_id = s->next_net_id++;
     size_t need = 128 + n->name_json_len + value_len;
     /* A node that is down keeps its queue, as in Maelstrom's kill fault: the request waits for
-     * the next incarnation (and the op times out if that takes too long). */
-    char *dst = sim_node_holding(n) ? buf_reserve(&n->down_q, need) : proc_reserve(&n->proc, need);
+     * the next incarnation (and the op times out if that takes too long). A node whose receiver
+     * sleeps on a delayed message gets the request after it, as Maelstrom's recv! does. */
+    bool holding = sim_node_holding(n);
+    bool queued = !holding && net_receiver_busy(s->net, n->index);
+    char *dst = holding  ? buf_reserve(&n->down_q, need)
+                : queued ? xmalloc(need)
+                         : proc_reserve(&n->proc, need);
     if (!dst) {
         /* Not reading its stdin (or its down queue is full): the request is lost and the op
          * will time out. */
@@ -414,20 +418,32 @@ static void issue(struct sim *s, struct worker *w)
     OUT_LIT(&o, "}}\n");
     ASSERT(o.n <= need);
     log_net(s, true, dst, o.n);
-    if (sim_node_holding(n))
+    uint32_t tag = UINT32_MAX;
+    if (s->messages_len < MESSAGES_KEPT && s->init_done) {
+        tag = s->messages_len++;
+        s->messages[tag].send_ns = s->now_ns;
+        s->messages[tag].recv_ns = queued ? -1 : s->now_ns;
+        s->messages[tag].src = s->node_count + (uint32_t)w->client;
+        s->messages[tag].dest = n->index;
+        snprintf(s->messages[tag].type, sizeof(s->messages[tag].type), "%s",
+                 echo ? "echo" : "generate");
+        s->messages[tag].dropped = false;
+    }
+    if (queued) {
+        s->net_all.send++;
+        s->net_all.msgs++;
+        s->net_clients.send++;
+        s->net_clients.msgs++;
+        if (!net_send_client(s->net, s->now_ns, n->index, net_id, tag, dst, o.n))
+            n->stdin_drops++;
+        sim_arm_net_timer(s);
+        return;
+    }
+    if (holding)
         buf_commit(&n->down_q, o.n);
     else
         proc_commit(&n->proc, o.n);
     count_client_message(s, true);
-    if (s->messages_len < MESSAGES_KEPT && s->init_done) {
-        uint32_t i = s->messages_len++;
-        s->messages[i].send_ns = s->messages[i].recv_ns = s->now_ns;
-        s->messages[i].src = s->node_count + (uint32_t)w->client;
-        s->messages[i].dest = n->index;
-        snprintf(s->messages[i].type, sizeof(s->messages[i].type), "%s",
-                 echo ? "echo" : "generate");
-        s->messages[i].dropped = false;
-    }
 }
 
 void traffic_thread_turn(struct sim *s)
@@ -795,8 +811,8 @@ static void deliver_to_node(struct sim *s, uint32_t dest, const char *line, size
                             uint32_t tag, bool client_src)
 {
     struct sim_node *d = &s->nodes[dest];
-    int rc = sim_node_holding(d) ? buf_append(&d->down_q, line, len)
-                                 : proc_send(&d->proc, line, len);
+    int rc =
+        sim_node_holding(d) ? buf_append(&d->down_q, line, len) : proc_send(&d->proc, line, len);
     if (rc < 0) {
         d->stdin_drops++;
         record_delivery(s, tag, true);
@@ -867,6 +883,12 @@ static void route_to_node(struct sim *s, struct sim_node *n, uint32_t from, uint
                      m->dest.p, (int)body_len, body);
     ASSERT(k > 0 && (size_t)k < need);
     log_net(s, true, line, (size_t)k);
+    if (client_src && net_receiver_busy(s->net, dest)) {
+        /* No latency, but the receiver is busy with a delayed message: behind it. */
+        net_send_client(s->net, s->now_ns, dest, net_id, tag, line, (size_t)k);
+        sim_arm_net_timer(s);
+        return;
+    }
     if (client_src || net_is_direct(s->net)) {
         bool cut = !client_src && net_partitioned(s->net, from, dest);
         net_count_direct(s->net, cut);
@@ -886,7 +908,7 @@ void traffic_deliver_due(struct sim *s)
     struct net_msg m;
     uint64_t partitioned = net_stats(s->net)->partitioned;
     while (net_pop_due(s->net, s->now_ns, &m)) {
-        deliver_to_node(s, m.dest, m.line, m.len, m.tag, false);
+        deliver_to_node(s, m.dest, m.line, m.len, m.tag, m.src == NET_SRC_CLIENT);
         free(m.line);
     }
     (void)partitioned;

@@ -14,9 +14,10 @@
 
 /* Checks one stdout line as Maelstrom's reader does: valid JSON, an object, a closed envelope
  * {src, dest[, body][, integer id]} with string src and dest and a body that is an object, null
- * or absent (Maelstrom reads the last two as {}); the body need not have a type. Fills *m. Returns true when the line is usable; otherwise false with the reason in why.
- * *warning is set (with the reason in why) for a usable line Maelstrom accepts but that is
- * almost certainly a mistake (characters after the object). */
+ * or absent (Maelstrom reads the last two as {}); the body need not have a type. Fills *m. Returns
+ * true when the line is usable; otherwise false with the reason in why. *warning is set (with the
+ * reason in why) for a usable line Maelstrom accepts but that is almost certainly a mistake
+ * (characters after the object). */
 bool validate_line(const char *line, size_t len, struct msg *m, bool *warning, char *why,
                    size_t cap);
 

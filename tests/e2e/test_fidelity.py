@@ -294,6 +294,31 @@ def test_audit_partitions_and_latency_follow_the_src_field():
         r.cleanup()
 
 
+def test_audit_client_requests_wait_behind_a_delayed_message():
+    """maelstrom net.clj recv!: a node's receiver sleeps until the message it took is due, so a
+    client's request, which has no latency, waits behind a delayed inter-node message. n0 sends
+    n1 gossip with 1 s of latency at init; n1's first requests wait for it."""
+    r = Run(["-w", "unique-ids", "--bin", fidnode(), "--node-count", "2", "--time-limit", "1.5",
+             "--rate", "40", "--latency", "1000", "--seed", "8", "--", "--mode",
+             "untyped-gossip"])
+    check(r.code == 0, "valid", r)
+    invoked = {}
+    waited, fast = [], []
+    for o in r.history():
+        if o["process"] == "nemesis":
+            continue
+        if o["type"] == "invoke":
+            invoked[o["process"]] = o["time"]
+        elif o["node"] == "n1" and invoked.get(o["process"], 1e18) < 0.4e9:
+            waited.append(o["time"])
+        elif o["node"] == "n0":
+            fast.append(o["time"] - invoked[o["process"]])
+    check(waited and min(waited) > 0.6e9,
+          f"n1's early requests were answered after the gossip arrived: {waited[:5]}", r)
+    check(fast and sorted(fast)[len(fast) // 2] < 0.3e9, "n0's were not held up", r)
+    r.cleanup()
+
+
 def test_audit_faults_heal_after_the_ops_in_flight():
     """maelstrom core.clj: echo and unique-ids have no final generator, so Jepsen tears the
     nemesis down (healing) after the client phase, once every op in flight has completed

@@ -153,8 +153,8 @@ static bool key_eq(const char *name, ssize_t n, const char *want)
  * or absent (read as {}), with or without a type. Arrays are refused (eddy's choice). */
 static bool reader_accepts(const struct msg *m)
 {
-    bool body = m->body.type == JSON_NONE || m->body.type == JSON_NULL ||
-                m->body.type == JSON_OBJECT;
+    bool body =
+        m->body.type == JSON_NONE || m->body.type == JSON_NULL || m->body.type == JSON_OBJECT;
     bool id = m->env_id.type == JSON_NONE ||
               (m->env_id.type == JSON_NUMBER && (m->env_id.flags & JSON_F_INT));
     return m->src.type == JSON_STRING && m->dest.type == JSON_STRING && body && id &&

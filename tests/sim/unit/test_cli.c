@@ -467,11 +467,11 @@ Test(cli, every_maelstrom_option_is_accepted)
     PARSE(&p, "--bin", "x", "-w", "unique-ids", "--nodes-file", path, "--username", "u",
           "--password", "p", "--strict-host-key-checking", "--no-ssh", "--ssh-private-key", "k",
           "--concurrency", "2n", "--leave-db-running", "--logging-json", "--test-count", "3",
-          "--time-limit", "5", "--availability", "0.5", "--consistency-models",
-          "serializable", "--key-count", "3", "--latency", "1", "--latency-dist", "uniform",
-          "--log-net-send", "--log-net-recv", "--log-stderr", "--max-txn-length", "5",
-          "--max-writes-per-key", "9", "--nemesis", "partition", "--nemesis-interval", "3",
-          "--rate", "9", "--topology", "tree4");
+          "--time-limit", "5", "--availability", "0.5", "--consistency-models", "serializable",
+          "--key-count", "3", "--latency", "1", "--latency-dist", "uniform", "--log-net-send",
+          "--log-net-recv", "--log-stderr", "--max-txn-length", "5", "--max-writes-per-key", "9",
+          "--nemesis", "partition", "--nemesis-interval", "3", "--rate", "9", "--topology",
+          "tree4");
     expect_ok(&p);
     cr_expect_eq(p.c.node_count, 2);
     cr_expect_eq(p.c.test_count, 3);
@@ -479,10 +479,11 @@ Test(cli, every_maelstrom_option_is_accepted)
     cr_expect_eq(p.c.latency_ms, 1);
     cr_expect_eq(p.c.node_arg_count, 0);
     /* The options that mean nothing here leave one note each, naming the option. */
-    static const char *const noted[] = {"--username", "--password", "--strict-host-key-checking",
-                                        "--no-ssh", "--ssh-private-key", "--leave-db-running",
-                                        "--logging-json", "--consistency-models", "--key-count",
-                                        "--max-txn-length", "--max-writes-per-key", "--topology"};
+    static const char *const noted[] = {
+        "--username",       "--password",           "--strict-host-key-checking",
+        "--no-ssh",         "--ssh-private-key",    "--leave-db-running",
+        "--logging-json",   "--consistency-models", "--key-count",
+        "--max-txn-length", "--max-writes-per-key", "--topology"};
     cr_expect_eq(p.c.note_count, sizeof(noted) / sizeof(noted[0]));
     for (size_t i = 0; i < sizeof(noted) / sizeof(noted[0]); i++) {
         bool found = false;

@@ -17,14 +17,37 @@
 /* Every option of `maelstrom test`: jepsen cli.clj test-opt-spec (0.3.7), maelstrom core.clj
  * test-opt-spec and opt-spec. */
 static const char *const maelstrom_options[] = {
-    "--help",        "--node",          "--nodes",       "--nodes-file",
-    "--username",    "--password",      "--strict-host-key-checking",
-    "--no-ssh",      "--ssh-private-key", "--concurrency", "--leave-db-running",
-    "--logging-json", "--test-count",   "--time-limit",  "--bin",
-    "--workload",    "--availability",  "--consistency-models", "--key-count",
-    "--latency",     "--latency-dist",  "--log-net-send", "--log-net-recv",
-    "--log-stderr",  "--max-txn-length", "--max-writes-per-key", "--node-count",
-    "--nemesis",     "--nemesis-interval", "--rate",     "--topology",
+    "--help",
+    "--node",
+    "--nodes",
+    "--nodes-file",
+    "--username",
+    "--password",
+    "--strict-host-key-checking",
+    "--no-ssh",
+    "--ssh-private-key",
+    "--concurrency",
+    "--leave-db-running",
+    "--logging-json",
+    "--test-count",
+    "--time-limit",
+    "--bin",
+    "--workload",
+    "--availability",
+    "--consistency-models",
+    "--key-count",
+    "--latency",
+    "--latency-dist",
+    "--log-net-send",
+    "--log-net-recv",
+    "--log-stderr",
+    "--max-txn-length",
+    "--max-writes-per-key",
+    "--node-count",
+    "--nemesis",
+    "--nemesis-interval",
+    "--rate",
+    "--topology",
 };
 
 Test(options, every_maelstrom_option_is_a_row)
@@ -72,10 +95,11 @@ Test(options, defaults_are_maelstroms)
 {
     static const struct {
         const char *name, *def;
-    } want[] = {{"--time-limit", "60"},   {"--rate", "5"},   {"--concurrency", "1n"},
-                {"--latency", "0"},       {"--latency-dist", "constant"},
-                {"--nemesis-interval", "10"}, {"--test-count", "1"}, {"--topology", "grid"},
-                {"--max-txn-length", "4"}, {"--max-writes-per-key", "16"}};
+    } want[] = {{"--time-limit", "60"},         {"--rate", "5"},
+                {"--concurrency", "1n"},        {"--latency", "0"},
+                {"--latency-dist", "constant"}, {"--nemesis-interval", "10"},
+                {"--test-count", "1"},          {"--topology", "grid"},
+                {"--max-txn-length", "4"},      {"--max-writes-per-key", "16"}};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         const struct option_spec *o = options_find(want[i].name, strlen(want[i].name), false);
         cr_assert(o);
@@ -92,8 +116,8 @@ Test(options, the_nearest_option_is_suggested)
     cr_expect_str_eq(options_nearest("--node-cuont"), "--node-count");
     cr_expect_str_eq(options_nearest("--nemesis-intervall"), "--nemesis-interval");
     cr_expect_str_eq(options_nearest("-W"), "--workload");
-    cr_expect(options_nearest("--xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx") !=
-              NULL);
+    cr_expect(options_nearest(
+                  "--xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx") != NULL);
 }
 
 Test(options, help_prints_every_row)

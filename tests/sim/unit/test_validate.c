@@ -2,10 +2,10 @@
  * test_validate.c: Maelstrom's acceptance rules for node output (validate.h).
  *
  * validate_line() is Maelstrom's reader: JSON, an object, a closed envelope {src, dest, body,
- * optional integer id} whose body is an object, null or absent, with or without a type. validate_reply() is the typed RPC schema of
- * echo_ok and generate_ok: closed, required keys, integer msg_id. Each rule is checked with one
- * line that breaks only that rule, next to a line that keeps it.
- * Depends on: validate, msg, history, unitkit.h.
+ * optional integer id} whose body is an object, null or absent, with or without a type.
+ * validate_reply() is the typed RPC schema of echo_ok and generate_ok: closed, required keys,
+ * integer msg_id. Each rule is checked with one line that breaks only that rule, next to a line
+ * that keeps it. Depends on: validate, msg, history, unitkit.h.
  */
 #include "unitkit.h"
 #include "history.h"
@@ -117,9 +117,9 @@ Test(validate, bodies_without_a_type_pass_the_reader)
         cr_expect(c.ok, "%s: %s", lines[i], c.why);
     }
     char why[256];
-    cr_expect_not_null(reply_problem(ENV("{\"in_reply_to\":1,\"id\":1}"), F_GENERATE, why,
-                                     sizeof(why)),
-                       "but a reply without type fails its op");
+    cr_expect_not_null(
+        reply_problem(ENV("{\"in_reply_to\":1,\"id\":1}"), F_GENERATE, why, sizeof(why)),
+        "but a reply without type fails its op");
     cr_expect(strstr(why, "no type") != NULL, "reason: %s", why);
 }
 
