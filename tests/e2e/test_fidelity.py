@@ -429,6 +429,18 @@ def test_audit_exceptions_are_exception_info():
     r.cleanup()
 
 
+def test_audit_nodes_named_like_clients_stay_nodes():
+    """Deliberate difference: Maelstrom takes any id starting with c for a client (util.clj
+    client?), so messages between nodes c7 and c8 would get no latency there. eddy routes them
+    as a node's, with latency."""
+    r = Run(["-w", "echo", "--bin", pynode(), "--nodes", "c7,c8", "--time-limit", "1",
+             "--rate", "10", "--latency", "300", "--seed", "9"])
+    check(r.code == 0, "valid", r)
+    check(r.results["protocol"]["violations"] == [], "no violation", r)
+    check(r.results["latency"]["ok-ms"]["p50"] >= 600, "each relay hop took its 300 ms", r)
+    r.cleanup()
+
+
 def test_audit_a_crashed_run_is_still_checked():
     """Deliberate difference: Maelstrom's teardown throws on a crashed node before any checker
     runs; eddy keeps the run's results, checked, with the crash, and exits 255 as Maelstrom

@@ -171,6 +171,20 @@ Test(net, exponential_latency_has_the_requested_mean)
     net_free(n);
 }
 
+Test(net, a_zero_mean_gives_no_latency_whatever_the_distribution)
+{
+    /* Deliberate difference: Maelstrom fails to start (an empty Incanter range, a division by
+     * zero); the mean says no latency. */
+    for (int d = LATENCY_CONSTANT; d <= LATENCY_EXPONENTIAL; d++) {
+        struct net *n = net_make(2, 0, (enum latency_dist)d, 3);
+        cr_assert_eq(send_id(n, 5, 0, 1, 1), 1);
+        struct net_msg m;
+        cr_assert(pop(n, 5, &m), "distribution %d", d);
+        cr_expect_eq(m.deliver_at_ns, 5, "distribution %d: no latency", d);
+        net_free(n);
+    }
+}
+
 /* ==== Receivers: partitions when a message is taken, head-of-line waits ==== */
 
 /* maelstrom net.clj recv!: the receiver polls the earliest message, drops it there if its src
