@@ -42,6 +42,10 @@ class Run:
         self.store = tempfile.mkdtemp(prefix="eddy-e2e-")
         cmd = [eddy_bin(), "test", "--store", self.store, "--no-progress"] + list(args)
         full_env = dict(os.environ)
+        # Python nodes start with `#!/usr/bin/env python3`: let that find this interpreter
+        # itself, not a version manager's shim (pyenv's takes seconds to start on a loaded
+        # machine, which eats into the 10 s a node has to answer init).
+        full_env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + full_env.get("PATH", "")
         full_env.update(env or {})
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
         self.code = proc.returncode

@@ -19,6 +19,10 @@ forward-client  the first node forwards each generate to the second, keeping the
 forward-as-n2   the same, but the forwarded message claims to come from the third node.
 hello-setup     at its first generate, each node sends {"type": "hello"} to the setup client
                 Maelstrom opened for it (c<N + i> for node i of N), which never reads it.
+held-flood DIR  the second node, started again, waits to answer init until the first node has
+                sent it 100 messages of 128 KiB of gossip, numbered 1 to 100 (more than its held
+                queue keeps), and then logs "gossip: <n>" for each it receives. The two meet
+                through files in DIR: n1-started, n1-restarted, flood-done.
 
 Stdin is read with os.read, not Python's buffered reader, so that slow-init can see what is
 waiting.
@@ -31,11 +35,14 @@ import sys
 import time
 
 MODE = "slow-init"
+DIR = None
 args = sys.argv[1:]
 while args:
     flag = args.pop(0)
     if flag == "--mode":
         MODE = args.pop(0)
+    elif flag == "--dir":
+        DIR = args.pop(0)
     else:
         print(f"fidnode: unknown argument {flag}", file=sys.stderr)
         sys.exit(2)
@@ -44,7 +51,7 @@ node_id = None
 node_ids = []
 prefix = "%016x" % random.SystemRandom().getrandbits(64)
 counter = 0
-pending = b""
+pending = bytearray()
 greeted = False
 
 
@@ -61,27 +68,32 @@ def read_line(timeout=None):
     """The next line of stdin, or None at its end (or after timeout seconds)."""
     global pending
     deadline = None if timeout is None else time.monotonic() + timeout
-    while b"\n" not in pending:
+    searched = 0
+    while True:
+        nl = pending.find(b"\n", searched)
+        if nl >= 0:
+            break
+        searched = len(pending)
         if deadline is not None:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([0], [], [], left)[0]:
                 return None
-        chunk = os.read(0, 1 << 16)
+        chunk = os.read(0, 1 << 20)
         if not chunk:
             return None
         pending += chunk
-    line, pending = pending.split(b"\n", 1)
+    line = bytes(pending[:nl])
+    del pending[:nl + 1]
     return json.loads(line)
 
 
 def available():
     """Bytes that have arrived on stdin and are not consumed yet, without blocking."""
-    global pending
     while select.select([0], [], [], 0)[0]:
-        chunk = os.read(0, 1 << 16)
+        chunk = os.read(0, 1 << 20)
         if not chunk:
             break
-        pending += chunk
+        pending.extend(chunk)
     return len(pending)
 
 
@@ -94,7 +106,16 @@ def on_init(msg):
     global node_id, node_ids
     node_id = msg["body"]["node_id"]
     node_ids = msg["body"]["node_ids"]
-    if MODE == "slow-init":
+    if MODE == "held-flood" and node_id == node_ids[1]:
+        if os.path.exists(os.path.join(DIR, "n1-started")):
+            open(os.path.join(DIR, "n1-restarted"), "w").close()
+            done = os.path.join(DIR, "flood-done")
+            while not os.path.exists(done):  # a condition, polled
+                time.sleep(0.02)
+        else:
+            open(os.path.join(DIR, "n1-started"), "w").close()
+        reply(msg, {"type": "init_ok"})
+    elif MODE == "slow-init":
         time.sleep(0.3)
         early = available()
         log(f"early: {early} bytes arrived before init_ok" if early
@@ -125,8 +146,17 @@ def new_id():
     return f"{node_id}-{prefix}-{counter}"
 
 
+gossip_sent = 0
+
+
 def on_generate(msg):
-    global greeted
+    global greeted, gossip_sent
+    if MODE == "held-flood" and node_id == node_ids[0] and gossip_sent == 0 \
+            and os.path.exists(os.path.join(DIR, "n1-restarted")):
+        for gossip_sent in range(1, 101):
+            write({"src": node_id, "dest": node_ids[1],
+                   "body": {"type": "gossip", "n": gossip_sent, "pad": "x" * 131072}})
+        open(os.path.join(DIR, "flood-done"), "w").close()
     if MODE == "hello-setup" and not greeted:
         greeted = True
         write({"src": node_id, "dest": f"c{len(node_ids) + node_ids.index(node_id)}",
@@ -154,3 +184,5 @@ while True:
         on_generate(msg)
     elif MODE == "untyped-gossip":
         log("body: " + json.dumps(msg["body"], sort_keys=True))
+    elif kind == "gossip":
+        log(f"gossip: {msg['body']['n']}")

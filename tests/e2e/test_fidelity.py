@@ -95,6 +95,28 @@ def test_restarted_node_gets_only_init_until_init_ok():
     r.cleanup()
 
 
+def test_what_waits_for_a_restarted_node_is_bounded_and_in_order():
+    """While n1, restarted, has not answered init, n0 sends it 100 messages of 128 KiB: the
+    held queue keeps what fits in its 8 MiB, counts the rest as not delivered, and delivers
+    what it kept, in order, after init_ok."""
+    with tempfile.TemporaryDirectory() as d:
+        path = scenario_file(d, workload="unique-ids", node_count=2, time_limit=8, rate=50,
+                             faults=[{"at": 0.2, "f": "kill", "nodes": ["n1"]},
+                                     {"at": 0.3, "f": "start"}])
+        r = Run(["--scenario", path, "--bin", fidnode(), "--seed", "10",
+                 "--", "--mode", "held-flood", "--dir", d])
+        check(r.code == 0, "valid", r)
+        n1 = r.results["nodes"]["n1"]
+        check(n1["incarnations"] == 2, "n1 was restarted", r)
+        got = [int(l.rsplit(" ", 1)[1]) for l in r.node_log("n1").splitlines()
+               if ": gossip: " in l]
+        kept = (8 << 20) // (128 << 10)
+        check(got == list(range(1, len(got) + 1)), f"in order, from the first: {got[:5]}...", r)
+        check(kept - 4 <= len(got) <= kept, f"as many as fit in 8 MiB: {len(got)}", r)
+        check(n1["messages-not-delivered"] >= 100 - len(got), f"the rest counted: {n1}", r)
+        r.cleanup()
+
+
 def test_early_answer_is_diagnosed():
     """A node that answers a peer's request before its init_ok, without src because its id is
     not set yet, is muted as Maelstrom would, and eddy says what happened in plain words."""
