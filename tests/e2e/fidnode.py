@@ -14,6 +14,7 @@ untyped-gossip  after init, the first node sends the second four messages whose 
                 type: {"gossip": 1}, {}, null, and none at all; the second logs each body it
                 receives as "body: <json>".
 no-type         the second node of node_ids answers generate without a type in the reply.
+late-gossip     at its first generate, the first node sends the second one message of gossip.
 forward-client  the first node forwards each generate to the second, keeping the client as src
                 (and naming it in the body); the second answers the client directly.
 forward-as-n2   the same, but the forwarded message claims to come from the third node.
@@ -157,6 +158,9 @@ def on_generate(msg):
             write({"src": node_id, "dest": node_ids[1],
                    "body": {"type": "gossip", "n": gossip_sent, "pad": "x" * 131072}})
         open(os.path.join(DIR, "flood-done"), "w").close()
+    if MODE == "late-gossip" and node_id == node_ids[0] and not greeted:
+        greeted = True
+        write({"src": node_id, "dest": node_ids[1], "body": {"type": "gossip", "n": 1}})
     if MODE == "hello-setup" and not greeted:
         greeted = True
         write({"src": node_id, "dest": f"c{len(node_ids) + node_ids.index(node_id)}",

@@ -318,11 +318,12 @@ def test_audit_partitions_and_latency_follow_the_src_field():
 
 def test_audit_client_requests_wait_behind_a_delayed_message():
     """maelstrom net.clj recv!: a node's receiver sleeps until the message it took is due, so a
-    client's request, which has no latency, waits behind a delayed inter-node message. n0 sends
-    n1 gossip with 1 s of latency at init; n1's first requests wait for it."""
-    r = Run(["-w", "unique-ids", "--bin", fidnode(), "--node-count", "2", "--time-limit", "1.5",
-             "--rate", "40", "--latency", "1000", "--seed", "8", "--", "--mode",
-             "untyped-gossip"])
+    client's request, which has no latency, waits behind a delayed inter-node message. At its
+    first op (at 0 s) n0 sends n1 gossip with 3 s of latency; n1's requests from 0.2 s to 2 s
+    (the first ops of its four workers) wait for it, n0's do not."""
+    r = Run(["-w", "unique-ids", "--bin", fidnode(), "--node-count", "2", "--time-limit", "3.5",
+             "--rate", "20", "--concurrency", "4n", "--latency", "3000", "--seed", "8",
+             "--", "--mode", "late-gossip"])
     check(r.code == 0, "valid", r)
     invoked = {}
     waited, fast = [], []
@@ -331,13 +332,13 @@ def test_audit_client_requests_wait_behind_a_delayed_message():
             continue
         if o["type"] == "invoke":
             invoked[o["process"]] = o["time"]
-        elif o["node"] == "n1" and invoked.get(o["process"], 1e18) < 0.4e9:
+        elif o["node"] == "n1" and 0.2e9 < invoked[o["process"]] < 2e9:
             waited.append(o["time"])
         elif o["node"] == "n0":
             fast.append(o["time"] - invoked[o["process"]])
-    check(waited and min(waited) > 0.6e9,
-          f"n1's early requests were answered after the gossip arrived: {waited[:5]}", r)
-    check(fast and sorted(fast)[len(fast) // 2] < 0.3e9, "n0's were not held up", r)
+    check(waited and min(waited) > 2.5e9,
+          f"n1's requests were answered after the gossip arrived: {waited[:5]}", r)
+    check(fast and sorted(fast)[len(fast) // 2] < 0.5e9, "n0's were not held up", r)
     r.cleanup()
 
 
@@ -380,19 +381,20 @@ def test_audit_setup_clients_stay_open():
 def test_audit_echo_client_closes_at_the_workers_next_op():
     """jepsen generator/interpreter.clj ClientWorker: a client that is not reusable (echo's) is
     closed when an op of the worker's next process arrives, not when the op times out. Seed 7's
-    schedule issues ops at 0.0, 1.3 and 8.7 s: the op at 1.3 s is paused, times out at 6.3 s,
-    and its answer comes at the resume at 7 s, while its client is still open."""
+    schedule issues ops at 0.0, 1.3 and 8.7 s: the op at 1.3 s (up to a second late on a loaded
+    machine) is paused, times out before the resume at 7.3 s, and its answer comes then, while
+    its client is still open."""
     with tempfile.TemporaryDirectory() as d:
         path = scenario_file(d, workload="echo", node_count=1, concurrency="1", rate=0.25,
                              time_limit=9,
                              faults=[{"at": 0.5, "f": "pause", "nodes": ["n0"]},
-                                     {"at": 7.0, "f": "resume"}])
+                                     {"at": 7.3, "f": "resume"}])
         r = Run(["--scenario", path, "--bin", node_bin(), "--seed", "7"])
         # Maelstrom's echo checker holds the timed-out op against the run (its completion has
         # no echo): invalid, but not for the late answer.
         check(r.code == 1 and r.results["workload"]["error-count"] == 1, "one op timed out", r)
-        invokes = [round(o["time"] / 1e9, 1) for o in r.history() if o["type"] == "invoke"]
-        check(invokes[:3] == [0.0, 1.3, 8.7] or invokes[:2] == [0.0, 1.3],
+        invokes = [o["time"] / 1e9 for o in r.history() if o["type"] == "invoke"]
+        check(len(invokes) >= 2 and 0.5 < invokes[1] < 2.3 and all(t > 8 for t in invokes[2:]),
               f"the schedule this test relies on: {invokes}", r)
         n0 = r.results["nodes"]["n0"]
         check(n0["late-replies"] == 1 and not n0["muted"], "a late reply, harmless", r)
