@@ -282,6 +282,9 @@ unsigned net_send(struct net *n, int64_t now_ns, uint32_t src, uint32_t dest, ui
         free(line);
         return 0;
     }
+    /* The duplicate's line is copied first: the receiver may take and drop the first copy as
+     * soon as it is queued (a partition), freeing its line. */
+    char *lines[2] = {line, copies == 2 ? xstrndup(line, len) : NULL};
     for (unsigned c = 0; c < copies; c++) {
         double ms = latency_draw(n, src, dest, m, 3 + c);
         if (c == 1) {
@@ -299,7 +302,7 @@ unsigned net_send(struct net *n, int64_t now_ns, uint32_t src, uint32_t dest, ui
                     .dest = dest,
                     .net_id = net_id,
                     .tag = tag,
-                    .line = c == 0 ? line : xstrndup(line, len),
+                    .line = lines[c],
                     .len = len,
                 });
     }

@@ -214,6 +214,21 @@ Test(net, a_message_taken_before_a_partition_is_delivered_the_next_is_cut)
     ASSERT_NO_LEAKS();
 }
 
+Test(net, a_duplicated_message_cut_at_once_frees_each_copy_once)
+{
+    /* Both copies are taken, and dropped, as they are queued: each owns its line. */
+    struct net *n = net_make(2, 0, LATENCY_CONSTANT, 1);
+    net_set_duplicate(n, 1000000);
+    grudge_drop(net_grudge(n), 1, 0);
+    cr_assert_eq(send_id(n, 0, 0, 1, 1), 2);
+    struct net_msg m;
+    cr_expect(!pop(n, 20 * MS, &m));
+    cr_expect_eq(net_stats(n)->partitioned, 2);
+    cr_expect_eq(net_in_flight(n), 0);
+    net_free(n);
+    ASSERT_NO_LEAKS();
+}
+
 Test(net, a_message_sent_during_a_partition_is_cut_even_if_it_heals_before_its_deadline)
 {
     /* An idle receiver polls the message as soon as it is sent: the check happens then. */
