@@ -138,63 +138,94 @@ static void apply_clock(struct sim *s, const struct fault_event *e)
     }
 }
 
-static void apply_restart(struct sim *s, const struct fault_event *e)
+/* Starts a killed node again, its old process reaped: a new process with the same node id,
+ * its clock set as `mode` says, sent init and nothing else until init_ok. */
+static void restart_node(struct sim *s, struct sim_node *n, enum restart_clock mode,
+                         double behind_ms)
 {
-    bool any = false;
-    for (uint32_t i = 0; i < s->node_count; i++) {
-        struct sim_node *n = &s->nodes[i];
-        if (!n->down || n->proc.running)
-            continue;
-        any = true;
-        int64_t now = clockctl_real_now_ns();
-        char clock_note[160] = "";
-        if (e->restart != RESTART_CLOCK_NOW) {
-            char why[300];
-            bool ok = n->clock != NULL;
-            if (ok) {
-                int64_t target = n->start_fake_ns;
-                if (e->restart == RESTART_CLOCK_BEHIND)
-                    target -= (int64_t)(e->behind_ms * 1e6);
-                int rc = target < 0 ? -ERANGE : clockctl_set_fake(n->clock, now, target);
-                if (rc < 0)
-                    faults_log(s, ACT_RESTART, false,
-                               "restart %s into the past not applied: %.3f ms behind %s", n->name,
-                               e->behind_ms,
-                               target < 0 ? "would set its clock before 1970" : strerror(-rc));
-                else
-                    snprintf(clock_note, sizeof(clock_note), ", clock %s: starts %.3f s behind now",
-                             restart_clock_name(e->restart),
-                             (double)(now - clockctl_fake_at(n->clock, now)) / 1e9);
-            } else {
-                snprintf(why, sizeof(why), "no clock control for %s", n->name);
-                faults_log(s, ACT_RESTART, false, "restart %s into the past not applied: %s",
-                           n->name, why);
-            }
+    int64_t now = clockctl_real_now_ns();
+    char clock_note[160] = "";
+    if (mode != RESTART_CLOCK_NOW) {
+        if (n->clock) {
+            int64_t target = n->start_fake_ns;
+            if (mode == RESTART_CLOCK_BEHIND)
+                target -= (int64_t)(behind_ms * 1e6);
+            int rc = target < 0 ? -ERANGE : clockctl_set_fake(n->clock, now, target);
+            if (rc < 0)
+                faults_log(s, ACT_RESTART, false,
+                           "restart %s into the past not applied: %.3f ms behind %s", n->name,
+                           behind_ms,
+                           target < 0 ? "would set its clock before 1970" : strerror(-rc));
+            else
+                snprintf(clock_note, sizeof(clock_note), ", clock %s: starts %.3f s behind now",
+                         restart_clock_name(mode),
+                         (double)(now - clockctl_fake_at(n->clock, now)) / 1e9);
+        } else {
+            faults_log(s, ACT_RESTART, false,
+                       "restart %s into the past not applied: no clock control for %s", n->name,
+                       n->name);
         }
-        n->down = false;
-        n->incarnation++;
-        report_incarnation_start(s, n, e->restart, e->behind_ms,
-                                 e->restart == RESTART_CLOCK_NOW || (n->clock && clock_note[0]));
-        sim_spawn_node(s, n);
-        if (n->proc.running) {
-            /* init, and nothing else until init_ok: what piled up while the node was down (as
-             * Maelstrom keeps a dead node's queue) and what comes meanwhile waits in down_q, as
-             * at the start of a run, when no client speaks before every node's init_ok. A runtime
-             * that handles each message in a goroutine, init included (Maelstrom's Go library),
-             * would otherwise answer a request before init has set its node id. */
-            n->held = true;
-            traffic_send_init(s, n);
-        }
-        faults_log(s, ACT_RESTART, n->proc.running, "restart %s (incarnation %u)%s", n->name,
-                   n->incarnation, clock_note);
     }
-    if (!any)
-        faults_log(s, e->action, true, "start: no node was down");
+    n->down = false;
+    n->restart_pending = false;
+    n->incarnation++;
+    report_incarnation_start(s, n, mode, behind_ms,
+                             mode == RESTART_CLOCK_NOW || (n->clock && clock_note[0]));
+    sim_spawn_node(s, n);
+    if (n->proc.running) {
+        /* init, and nothing else until init_ok: what piled up while the node was down (as
+         * Maelstrom keeps a dead node's queue) and what comes meanwhile waits in down_q, as at
+         * the start of a run, when no client speaks before every node's init_ok. A runtime that
+         * handles each message in a goroutine, init included (Maelstrom's Go library), would
+         * otherwise answer a request before init has set its node id. */
+        n->held = true;
+        traffic_send_init(s, n);
+    }
+    faults_log(s, ACT_RESTART, n->proc.running, "restart %s (incarnation %u)%s", n->name,
+               n->incarnation, clock_note);
+}
+
+static void update_kill_active(struct sim *s)
+{
     bool still_down = false;
     for (uint32_t i = 0; i < s->node_count; i++)
         still_down |= s->nodes[i].down;
     if (!still_down)
         s->faults_active &= ~(1u << FAULT_KILL);
+}
+
+static void apply_restart(struct sim *s, const struct fault_event *e)
+{
+    bool any = false;
+    for (uint32_t i = 0; i < s->node_count; i++) {
+        struct sim_node *n = &s->nodes[i];
+        if (!n->down)
+            continue;
+        any = true;
+        if (n->proc.running) {
+            /* SIGKILLed but not reaped yet (a loaded machine): the restart happens as soon as
+             * the old process is gone, with this event's settings (faults_restart_reaped). */
+            n->restart_pending = true;
+            n->restart_mode = e->restart;
+            n->restart_behind_ms = e->behind_ms;
+            n->restart_timeline = s->fault_timeline;
+            continue;
+        }
+        restart_node(s, n, e->restart, e->behind_ms);
+    }
+    if (!any)
+        faults_log(s, e->action, true, "start: no node was down");
+    update_kill_active(s);
+}
+
+void faults_restart_reaped(struct sim *s, struct sim_node *n)
+{
+    ASSERT(n->down && n->restart_pending && !n->proc.running);
+    uint32_t saved = s->fault_timeline;
+    s->fault_timeline = n->restart_timeline; /* the record belongs to the event that asked */
+    restart_node(s, n, n->restart_mode, n->restart_behind_ms);
+    s->fault_timeline = saved;
+    update_kill_active(s);
 }
 
 static void apply_event(struct sim *s, const struct fault_event *e)

@@ -152,6 +152,10 @@ static void node_exit_cb(struct proc *p, int status)
     struct sim_node *n = &s->nodes[p->index];
     sim_update_now(s);
     proc_release(p);
+    if (n->down && n->restart_pending && !s->finished) {
+        faults_restart_reaped(s, n); /* its restart came before the kill was reaped */
+        return;
+    }
     if (n->down || s->finished)
         return; /* killed by eddy */
     n->exited = true;

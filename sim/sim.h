@@ -58,11 +58,15 @@ struct sim_node {
     const char *name;
     char *name_json; /* the name as a JSON string, quotes included */
     size_t name_json_len;
-    bool initialised;  /* init_ok received from the current incarnation */
-    bool init_pending; /* the current incarnation was sent init and has not answered it yet */
-    bool muted;        /* Maelstrom would have stopped reading it */
-    bool down;         /* killed by eddy's nemesis, not yet restarted */
-    bool held;         /* restarted, init_ok not yet received: everything else waits in down_q */
+    bool initialised;     /* init_ok received from the current incarnation */
+    bool init_pending;    /* the current incarnation was sent init and has not answered it yet */
+    bool muted;           /* Maelstrom would have stopped reading it */
+    bool down;            /* killed by eddy's nemesis, not yet restarted */
+    bool held;            /* restarted, init_ok not yet received: everything else waits in down_q */
+    bool restart_pending; /* a restart waits for the killed process to be reaped */
+    enum restart_clock restart_mode; /* ...and how it sets the new process's clock */
+    double restart_behind_ms;
+    uint32_t restart_timeline; /* the scenario event that asked for it, or 0 */
     bool paused;
     bool exited;              /* exited without being killed by eddy */
     bool stdout_closed_alive; /* closed its stdout but was still running at the end */
@@ -296,6 +300,7 @@ void faults_nemesis_cb(struct ev_loop *loop, ev_timer *w, int revents);
 void faults_heal_all(struct sim *s);
 void faults_setup_clock(struct sim *s);
 void faults_cleanup_clock(struct sim *s);
+void faults_restart_reaped(struct sim *s, struct sim_node *n);
 
 /* run.c */
 void sim_spawn_node(struct sim *s, struct sim_node *n);

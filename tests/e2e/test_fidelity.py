@@ -95,6 +95,27 @@ def test_restarted_node_gets_only_init_until_init_ok():
     r.cleanup()
 
 
+def test_a_restart_waits_for_the_killed_process_to_be_reaped():
+    """A start that comes before the killed process is reaped (here at the same instant; on a
+    loaded machine, 200 ms later can be enough) restarts the node as soon as it is gone, and
+    the record says which scenario event asked for it."""
+    with tempfile.TemporaryDirectory() as d:
+        path = scenario_file(d, workload="unique-ids", node_count=2, time_limit=2, rate=50,
+                             faults=[{"at": 0.5, "f": "kill", "nodes": ["n0"]},
+                                     {"at": 0.5, "f": "start"}])
+        r = Run(["--scenario", path, "--bin", node_bin(), "--seed", "11"])
+        check(r.code == 0, "valid", r)
+        check(r.results["nodes"]["n0"]["incarnations"] == 2, "n0 was started again", r)
+        starts = [e for e in r.results["faults"]["events"] if e["f"] == "start"]
+        check(len(starts) == 1 and starts[0]["applied"] and starts[0]["timeline"] == 1,
+              f"by the scenario's second event: {starts}", r)
+        restart_ns = starts[0]["time"]
+        later = [o for o in r.history() if o.get("node") == "n0" and o["type"] == "ok"
+                 and o["time"] > restart_ns]
+        check(later, "and served requests after", r)
+        r.cleanup()
+
+
 def test_what_waits_for_a_restarted_node_is_bounded_and_in_order():
     """While n1, restarted, has not answered init, n0 sends it 100 messages of 128 KiB: the
     held queue keeps what fits in its 8 MiB, counts the rest as not delivered, and delivers
