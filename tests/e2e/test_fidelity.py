@@ -482,7 +482,9 @@ def test_audit_nodes_named_like_clients_stay_nodes():
              "--rate", "10", "--latency", "300", "--seed", "9"])
     check(r.code == 0, "valid", r)
     check(r.results["protocol"]["violations"] == [], "no violation", r)
-    check(r.results["latency"]["ok-ms"]["p50"] >= 600, "each relay hop took its 300 ms", r)
+    # Two hops of 300 ms each; one hop (a client's) would be about 300. The bound leaves room for
+    # the event loop's cached time, which can make a measured pair of hops a few ms short.
+    check(r.results["latency"]["ok-ms"]["p50"] >= 500, "each relay hop took its 300 ms", r)
     r.cleanup()
 
 
