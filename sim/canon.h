@@ -25,7 +25,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Appends the canonical encoding of v to out. 0, or -ENOBUFS when out's maximum is reached. */
+#define CANON_TEXT_MAX (256u << 20) /* longest container text encoded (offsets are 32-bit) */
+
+/* Scratch space for encoding arrays and objects: a token index of the value, reused between
+ * calls so that a checker encoding such IDs all run long allocates only while they grow. It
+ * holds about 24 bytes per token of the largest value encoded (12 MiB for a 1 MiB line). */
+struct canon_scratch {
+    struct canon_tok *tok;
+    size_t ntok, tok_cap;
+    uint32_t *perm; /* each object's members in key order */
+    size_t perm_len, perm_cap;
+    struct canon_member *members;
+    size_t members_cap;
+    char *arena; /* decoded strings with escapes, doubles */
+    size_t arena_len, arena_cap;
+};
+
+void canon_scratch_init(struct canon_scratch *sc);
+void canon_scratch_fini(struct canon_scratch *sc);
+size_t canon_scratch_bytes(const struct canon_scratch *sc); /* bytes it holds now */
+
+/* Appends the canonical encoding of v to out, in time linear in v's length (plus sorting each
+ * object's keys). 0, or -ENOBUFS when out's maximum is reached (out unchanged) or v is longer
+ * than CANON_TEXT_MAX. */
+int canon_encode_with(const struct json_val *v, struct buf *out, struct canon_scratch *sc);
+
+/* The same with a scratch of its own, freed before it returns. */
 int canon_encode(const struct json_val *v, struct buf *out);
 
 #define CANON_INCOMPARABLE 2

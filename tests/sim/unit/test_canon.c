@@ -12,13 +12,16 @@
 #include "canon.h"
 #include "eddy/buf.h"
 #include "eddy/json.h"
+#include "eddy/util.h"
 
 #include <criterion/criterion.h>
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* An encoding, owned: free with enc_free(). */
 struct enc {
@@ -278,6 +281,220 @@ Test(canon, varints_round_trip)
     cr_expect_eq(canon_put_varint(one, 127), 1);
     cr_expect_eq(canon_put_varint(one, 128), 2);
     cr_expect_eq(canon_put_varint(one, UINT64_MAX), 10);
+}
+
+/* ==== Hostile shapes: linear time, exact results ==== */
+
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* `depth` arrays around a string of `fill` bytes, in buf (NUL-terminated); returns its length. */
+static size_t nested_text(char *buf, size_t depth, size_t fill)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < depth; i++)
+        buf[n++] = '[';
+    buf[n++] = '"';
+    memset(buf + n, 'x', fill);
+    n += fill;
+    buf[n++] = '"';
+    for (size_t i = 0; i < depth; i++)
+        buf[n++] = ']';
+    buf[n] = '\0';
+    return n;
+}
+
+Test(canon, deep_nesting_costs_linear_time, .timeout = 120)
+{
+    /* Encoding each element on its own and copying it into its parent copied the innermost
+     * string once per level: about a second of CPU for this 1 MiB value nested 999 deep (and
+     * 5 ms for a 2 KB ID nested 997 deep). In one pass per level of the index it is a few
+     * milliseconds; the bound is a gross-regression guard, generous for a loaded machine. */
+    static char text[(1u << 20) + 4096];
+    size_t n = nested_text(text, 999, (1u << 20) - 2000);
+    struct json_val v = scan(text);
+    struct buf out;
+    buf_init(&out, 4u << 20);
+    struct canon_scratch sc;
+    canon_scratch_init(&sc);
+    double t0 = cpu_seconds();
+    for (int i = 0; i < 5; i++) {
+        buf_clear(&out);
+        cr_assert_eq(canon_encode_with(&v, &out, &sc), 0);
+    }
+    double took = (cpu_seconds() - t0) / 5;
+    cr_expect_lt(took, 0.2, "a 1 MiB ID nested 999 deep took %.3f s to encode", took);
+    /* Each level adds its tag, its count (1) and its element's length (3 bytes from the level
+     * whose element is 16,384 bytes or more: every level here). */
+    cr_expect_eq(buf_len(&out), 1 + (n - 2 * 999 - 2) + 999 * (1 + 1 + 3));
+    const uint8_t *e = (const uint8_t *)buf_peek(&out);
+    cr_expect_eq(e[0], 'a');
+    cr_expect_eq(e[buf_len(&out) - 1], 'x');
+    canon_scratch_fini(&sc);
+    buf_fini(&out);
+    ASSERT_NO_LEAKS();
+}
+
+/* Checks that an object's encoding lists its keys in strictly increasing byte order; returns
+ * how many members it has. */
+static uint64_t check_sorted_object(const uint8_t *e, size_t len)
+{
+    CHECK(len > 0 && e[0] == 'o', "not an object encoding");
+    uint64_t count;
+    size_t at = 1 + canon_get_varint(e + 1, len - 1, &count);
+    const uint8_t *prev = NULL;
+    uint64_t prev_len = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t kl, vl;
+        at += canon_get_varint(e + at, len - at, &kl);
+        const uint8_t *key = e + at;
+        at += kl;
+        if (prev) {
+            int c = memcmp(prev, key, EDDY_MIN(prev_len, kl));
+            CHECK(c < 0 || (c == 0 && prev_len < kl), "member %llu out of order",
+                  (unsigned long long)i);
+        }
+        prev = key;
+        prev_len = kl;
+        at += canon_get_varint(e + at, len - at, &vl);
+        at += vl;
+    }
+    CHECK(at == len, "object encoding has %zu bytes, members end at %zu", len, at);
+    return count;
+}
+
+Test(canon, sixty_thousand_keys_sort_in_linear_time, .timeout = 120)
+{
+    /* Keys in a scrambled order, sharing long prefixes, some of them prefixes of others, some
+     * repeated (the later value wins): the encoding must equal that of the same object written
+     * in order without repeats. */
+    enum { KEYS = 60000 };
+    static char a[2u << 20], b[2u << 20];
+    size_t na = 0, nb = 0;
+    a[na++] = '{';
+    b[nb++] = '{';
+    for (int i = 0; i < KEYS; i++) {
+        int k = (int)(((long)i * 7919) % KEYS);
+        na += (size_t)sprintf(a + na, "%s\"key-%d\":%d", i ? "," : "", k, k % 3 ? 0 : 1);
+    }
+    for (int k = 0; k < 100; k++) /* repeats, after the originals: these values win */
+        na += (size_t)sprintf(a + na, ",\"key-%d\":\"again\"", k * 17);
+    a[na++] = '}';
+    a[na] = '\0';
+    for (int k = KEYS - 1; k >= 0; k--) {
+        bool again = k % 17 == 0 && k / 17 < 100;
+        if (again)
+            nb += (size_t)sprintf(b + nb, "%s\"key-%d\":\"again\"", k < KEYS - 1 ? "," : "", k);
+        else
+            nb += (size_t)sprintf(b + nb, "%s\"key-%d\":%d", k < KEYS - 1 ? "," : "", k,
+                                  k % 3 ? 0 : 1);
+    }
+    b[nb++] = '}';
+    b[nb] = '\0';
+    struct json_val va = scan(a), vb = scan(b);
+    struct buf ea, eb;
+    buf_init(&ea, 4u << 20);
+    buf_init(&eb, 4u << 20);
+    struct canon_scratch sc;
+    canon_scratch_init(&sc);
+    double t0 = cpu_seconds();
+    cr_assert_eq(canon_encode_with(&va, &ea, &sc), 0);
+    double took = cpu_seconds() - t0;
+    cr_assert_eq(canon_encode_with(&vb, &eb, &sc), 0);
+    cr_expect_lt(took, 0.5,
+                 "60,000 keys took %.3f s (qsort took 60 ms, a gross-regression "
+                 "guard)",
+                 took);
+    cr_assert_eq(buf_len(&ea), buf_len(&eb));
+    cr_expect(memcmp(buf_peek(&ea), buf_peek(&eb), buf_len(&ea)) == 0, "same object, same bytes");
+    cr_expect_eq(check_sorted_object((const uint8_t *)buf_peek(&ea), buf_len(&ea)), KEYS);
+    canon_scratch_fini(&sc);
+    buf_fini(&ea);
+    buf_fini(&eb);
+    ASSERT_NO_LEAKS();
+}
+
+Test(canon, keys_sort_by_bytes_whatever_their_shape)
+{
+    /* More than the insertion sort's share, so the radix sort's paths run: keys that are
+     * prefixes of others, the empty key, bytes above 0x7F, escapes, long common prefixes. */
+    static const char *const keys[] = {
+        "",
+        "a",
+        "aa",
+        "aaa",
+        "ab",
+        "b",
+        "\\u00e9",
+        "\u00ff",
+        "z",
+        "zz",
+        "\\n",
+        "A",
+        "0",
+        "00",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "~",
+        "\\u0000",
+        " ",
+        "m",
+        "mm",
+        "mmm",
+        "mmmm",
+        "q1",
+        "q2",
+        "q3",
+        "q10",
+        "q20",
+        "\xf0\x9f\x98\x80",
+        "\xef\xbf\xbf",
+        "y",
+    };
+    enum { N = sizeof(keys) / sizeof(keys[0]) };
+    char fwd[4096], rev[4096];
+    size_t nf = 0, nr = 0;
+    fwd[nf++] = '{';
+    rev[nr++] = '{';
+    for (int i = 0; i < N; i++) {
+        nf += (size_t)sprintf(fwd + nf, "%s\"%s\":%d", i ? "," : "", keys[i], i);
+        nr += (size_t)sprintf(rev + nr, "%s\"%s\":%d", i ? "," : "", keys[N - 1 - i], N - 1 - i);
+    }
+    fwd[nf++] = '}';
+    rev[nr++] = '}';
+    fwd[nf] = rev[nr] = '\0';
+    struct enc a = encode(fwd), b = encode(rev);
+    cr_assert_eq(buf_len(&a.b), buf_len(&b.b));
+    cr_expect(memcmp(bytes(&a), bytes(&b), buf_len(&a.b)) == 0, "key order does not matter");
+    cr_expect_eq(check_sorted_object(bytes(&a), buf_len(&a.b)), N);
+    enc_free(&a);
+    enc_free(&b);
+}
+
+Test(canon, nesting_of_every_kind_encodes_exactly)
+{
+    /* Objects in arrays in objects, 300 levels of each, with keys in two orders. */
+    static char a[16384], b[16384];
+    size_t na = 0, nb = 0;
+    for (int i = 0; i < 300; i++) {
+        na += (size_t)sprintf(a + na, "{\"k\":%d,\"v\":[", i);
+        nb += (size_t)sprintf(b + nb, "{\"v\":[");
+    }
+    a[na++] = '1';
+    b[nb++] = '1';
+    for (int i = 299; i >= 0; i--) {
+        na += (size_t)sprintf(a + na, "]}");
+        nb += (size_t)sprintf(b + nb, "],\"k\":%d}", i);
+    }
+    a[na] = b[nb] = '\0';
+    expect_equal(a, b);
+    b[nb - 2] = '9'; /* the outermost k: 0 becomes 9 */
+    expect_distinct(a, b);
 }
 
 /* ==== Order (clojure.core/compare) ==== */
