@@ -40,6 +40,7 @@ struct idset {
     size_t mig_end_chunk, mig_end_at; /* where the arena ended when the growth began */
     size_t count;
     struct buf scratch; /* encodings that are not plain strings */
+    struct canon_scratch canon;
     const uint8_t *last;
     size_t last_len;
 };
@@ -185,6 +186,7 @@ struct idset *idset_new(void)
     s->cap = 1024;
     s->table = big_alloc(s->cap * sizeof(uint64_t), true);
     buf_init(&s->scratch, IDSET_VALUE_MAX + 16);
+    canon_scratch_init(&s->canon);
     return s;
 }
 
@@ -199,6 +201,7 @@ void idset_free(struct idset *s)
     big_free(s->table, s->cap * sizeof(uint64_t));
     big_free(s->old, s->old_cap * sizeof(uint64_t));
     buf_fini(&s->scratch);
+    canon_scratch_fini(&s->canon);
     free(s);
 }
 
@@ -318,7 +321,7 @@ int idset_add(struct idset *s, const struct json_val *v, uint64_t ref, uint64_t 
         n = v->len - 2;
     } else {
         buf_clear(&s->scratch);
-        if (canon_encode(v, &s->scratch) < 0)
+        if (canon_encode_with(v, &s->scratch, &s->canon) < 0)
             return -E2BIG;
         tag = (uint8_t)buf_peek(&s->scratch)[0];
         body = (const uint8_t *)buf_peek(&s->scratch) + 1;
