@@ -15,6 +15,7 @@
 #include "history.h"
 #include "eddy/json.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -86,6 +87,7 @@ struct sample {
 
 struct check {
     enum workload_kind workload;
+    atomic_bool stop; /* set from another thread: check_finish() gives up at its next step */
     double bucket_ns; /* width of a time bucket */
 
     /* stats */
@@ -151,6 +153,10 @@ void check_invoke(struct check *c);
 /* Records a completion. For an ok generate, `value` is the ID; its text is kept only if it turns
  * out to be duplicated. */
 void check_complete(struct check *c, const struct check_op *op);
+
+/* The end of the run's checking, after the last completion (on the checker's thread). Gives up
+ * early when c->stop is set. */
+void check_finish(struct check *c);
 
 /* Latency quantile (0..1) from a histogram, in ns (1% precision). */
 int64_t check_quantile(const struct latency_hist *h, double q);

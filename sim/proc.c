@@ -211,6 +211,8 @@ static void proc_stdout_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct proc *p = container_of(w, struct proc, out_w);
     for (int r = 0; r < PROC_READS_PER_EVENT; r++) {
+        if (p->out_paused && p->running)
+            return; /* back-pressure, perhaps from a line just handed over */
         size_t room;
         char *space = line_reader_space(&p->out_lr, &room);
         ssize_t n = read(p->out_fd, space, EDDY_MIN(room, (size_t)PROC_READ_CHUNK));
@@ -381,6 +383,17 @@ static void proc_child_cb(struct ev_loop *loop, ev_child *w, int revents)
     if (p->err_fd >= 0)
         proc_stderr_cb(loop, &p->err_w, EV_READ);
     p->on_exit(p, w->rstatus);
+}
+
+void proc_stdout_pause(struct proc *p, bool pause)
+{
+    p->out_paused = pause;
+    if (!p->loop)
+        return; /* not started yet: proc_spawn looks at out_paused */
+    if (pause)
+        ev_io_stop(p->loop, &p->out_w);
+    else if (p->out_fd >= 0 && !p->stdout_eof)
+        ev_io_start(p->loop, &p->out_w);
 }
 
 /* ==== Output to the node ==== */
@@ -606,7 +619,8 @@ int proc_spawn(struct proc *p, struct ev_loop *loop, const struct proc_spawn_opt
     ev_io_init(&p->out_w, proc_stdout_cb, p->out_fd, EV_READ);
     ev_io_init(&p->err_w, proc_stderr_cb, p->err_fd, EV_READ);
     ev_child_init(&p->child_w, proc_child_cb, pid, 0);
-    ev_io_start(loop, &p->out_w);
+    if (!p->out_paused)
+        ev_io_start(loop, &p->out_w);
     ev_io_start(loop, &p->err_w);
     ev_child_start(loop, &p->child_w);
     return 0;

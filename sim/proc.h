@@ -71,7 +71,8 @@ struct proc {
     bool dirty;        /* on the dirty list: in_q got bytes since the last flush */
     bool stdin_closed; /* the node closed its stdin (EPIPE) */
     bool stdout_eof;
-    bool paused; /* SIGSTOPped */
+    bool paused;     /* SIGSTOPped */
+    bool out_paused; /* eddy stopped reading stdout (back-pressure), see proc_stdout_pause */
     bool running;
     uint64_t log_bytes;
     bool log_truncated;
@@ -118,6 +119,11 @@ void proc_flush(struct proc *p);
  * per loop iteration, so that a burst of messages costs one write(2)). Returns how many were
  * flushed. */
 unsigned proc_flush_dirty(void);
+
+/* Stops (pause true) or resumes reading the node's stdout, for back-pressure: what the node
+ * writes waits in the pipe, and a node that fills it blocks. A read under way finishes its
+ * chunk's lines. A dead node's last output is still drained. */
+void proc_stdout_pause(struct proc *p, bool pause);
 
 /* Sends a signal to the node's whole process group (its children included). */
 void proc_signal(struct proc *p, int sig);

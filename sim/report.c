@@ -728,6 +728,18 @@ static void add_plot(cJSON *res, const struct sim *s)
     }
 }
 
+/* The checker's queue: how full it got, and the back-pressure it put on the nodes. */
+static void add_checker(cJSON *e, const struct sim *s)
+{
+    cJSON *k = add_obj(e, "checker");
+    add_num(k, "queue-bytes-max", (double)s->checkq_stats.bytes_max);
+    add_num(k, "queue-overflowed", (double)s->checkq_stats.overflowed);
+    add_num(k, "backpressure-pauses", (double)s->backpressure_pauses);
+    add_num(k, "backpressure-s", (double)s->backpressure_ns / 1e9);
+    if (s->checkq_stats.unchecked)
+        add_num(k, "ops-not-checked", (double)s->checkq_stats.unchecked);
+}
+
 static void add_config(cJSON *res, const struct sim *s)
 {
     const struct config *c = s->cfg;
@@ -759,6 +771,7 @@ static void add_config(cJSON *res, const struct sim *s)
     }
     if (c->scenario)
         add_str(e, "scenario", c->scenario);
+    add_checker(e, s);
 }
 
 /* ==== The whole map ==== */
@@ -916,6 +929,13 @@ int report_write(struct sim *s)
     if (s->hist.error)
         printf("History: incomplete (%s); %llu lines not written\n", strerror(s->hist.error),
                (unsigned long long)s->hist.lost);
+    if (s->backpressure_pauses)
+        printf("Checker: it fell behind the nodes, so their output was not read %llu times, "
+               "%.1f s in all (back-pressure: the nodes were slowed down, not their ops)\n",
+               (unsigned long long)s->backpressure_pauses, (double)s->backpressure_ns / 1e9);
+    if (s->checkq_stats.unchecked)
+        printf("Checker: %llu ops were not checked (interrupted)\n",
+               (unsigned long long)s->checkq_stats.unchecked);
     if (v != V_TRUE)
         printf("Reproduce: %s\n", s->command_line);
     printf("\n%s\n", verdict_line(v));

@@ -297,6 +297,68 @@ void sim_node_initialised(struct sim *s, struct sim_node *n)
         traffic_issue_ops(s);
 }
 
+/* ==== Back-pressure from the checker ==== */
+
+/* The checker's queue is full: stop reading node output until it has room, so that a node
+ * which outpaces the checker is slowed down instead of growing eddy's memory. The loop keeps
+ * serving timers and signals meanwhile. */
+void sim_backpressure(struct sim *s)
+{
+    if (s->reading_paused || s->draining)
+        return;
+    s->reading_paused = true;
+    s->backpressure_pauses++;
+    s->backpressure_since_ns = sim_clock_ns(s);
+    for (uint32_t i = 0; i < s->node_count; i++)
+        proc_stdout_pause(&s->nodes[i].proc, true);
+}
+
+static void resume_reading(struct sim *s)
+{
+    int64_t paused = sim_clock_ns(s) - s->backpressure_since_ns;
+    s->reading_paused = false;
+    s->backpressure_ns += paused;
+    for (uint32_t i = 0; i < s->node_count; i++)
+        proc_stdout_pause(&s->nodes[i].proc, false);
+    traffic_defer_timeouts(s, paused);
+}
+
+/* On the checker's thread: wake the loop. */
+static void checker_event_cb(void *ctx)
+{
+    struct sim *s = ctx;
+    ev_async_send(s->loop, &s->checker_w);
+}
+
+static void checker_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+    struct sim *s = container_of(w, struct sim, checker_w);
+    sim_update_now(s);
+    if (s->reading_paused && !checkq_full(s->checkq)) {
+        resume_reading(s);
+        traffic_expire(s); /* re-arms the timeout timer for the deferred deadlines */
+        sim_maybe_finish(s);
+    }
+    if (s->draining && checkq_done(s->checkq))
+        ev_break(loop, EVBREAK_ALL);
+}
+
+/* After the nodes are gone: the checker finishes what is queued and the end-of-run checks while
+ * the loop serves signals, so that an interrupt still leaves results.json. */
+static void drain_checker(struct sim *s)
+{
+    if (s->reading_paused) {
+        s->reading_paused = false;
+        s->backpressure_ns += sim_clock_ns(s) - s->backpressure_since_ns;
+    }
+    s->draining = true;
+    checkq_close(s->checkq);
+    if (s->interrupted)
+        checkq_abort(s->checkq);
+    while (!checkq_done(s->checkq))
+        ev_run(s->loop, EVRUN_ONCE);
+}
+
 /* ==== Watchers ==== */
 
 static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -315,6 +377,8 @@ static void timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct sim *s = container_of(w, struct sim, timeout_timer);
     sim_update_now(s);
+    if (s->reading_paused)
+        return; /* the deadlines move when reading resumes, which re-arms this timer */
     traffic_expire(s);
     sim_maybe_finish(s);
 }
@@ -340,10 +404,16 @@ static void net_cb(struct ev_loop *loop, ev_timer *w, int revents)
     sim_arm_net_timer(s);
 }
 
+#define HOLD_CHECKER_ENV "EDDY_TEST_HOLD_CHECKER" /* for tests: see limit_cb */
+
 static void limit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct sim *s = container_of(w, struct sim, limit_timer);
     sim_update_now(s);
+    /* A test hook: the checker takes nothing more from here on, as if the end-of-run checks of
+     * a long run kept it busy, so that a test can interrupt eddy while it waits for them. */
+    if (getenv(HOLD_CHECKER_ENV))
+        checkq_hold(s->checkq, true);
     stop_generating(s);
     sim_maybe_finish(s);
 }
@@ -438,6 +508,9 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
             "at once)\n",
             strsignal(w->signum));
     sim_update_now(s);
+    /* What the checker has not reached is counted, not checked: an interrupted run's verdict is
+     * unknown anyway, and the end-of-run checks can take a while on a long run. */
+    checkq_abort(s->checkq);
     teardown(s);
 }
 
@@ -487,7 +560,7 @@ static void sim_free(struct sim *s)
     free(s->workers);
     free(s->free_workers);
     net_free(s->net);
-    checkq_finish(s->checkq);
+    checkq_finish(s->checkq, NULL);
     if (s->check)
         check_fini(s->check);
     free(s->check);
@@ -558,7 +631,7 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     s->check = xmalloc(sizeof(*s->check));
     check_init(s->check, cfg->workload, cfg->time_limit_s);
     check_track_id_properties(s->check, s->node_count);
-    s->checkq = checkq_new(s->check);
+    s->checkq = checkq_new(s->check, checker_event_cb, s);
     report_init(s);
 
     /* Workers: worker i always talks to node i mod N. */
@@ -607,6 +680,8 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     s->sigint_w.data = s->sigterm_w.data = s;
     ev_signal_start(s->loop, &s->sigint_w);
     ev_signal_start(s->loop, &s->sigterm_w);
+    ev_async_init(&s->checker_w, checker_cb);
+    ev_async_start(s->loop, &s->checker_w);
     if (cfg->progress && isatty(STDERR_FILENO)) {
         ev_timer_init(&s->progress_timer, progress_cb, 0.25, 0.25);
         ev_timer_start(s->loop, &s->progress_timer);
@@ -621,8 +696,6 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
 
     ev_check_stop(s->loop, &reap_check);
     ev_prepare_stop(s->loop, &s->flush_w);
-    ev_signal_stop(s->loop, &s->sigint_w);
-    ev_signal_stop(s->loop, &s->sigterm_w);
     ev_timer_stop(s->loop, &s->teardown_timer);
     ev_timer_stop(s->loop, &s->init_timer);
     ev_timer_stop(s->loop, &s->fail_fast_timer);
@@ -630,7 +703,11 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
         proc_kill_all_emergency();
     s->orphans_killed = proc_kill_orphans();
     report_progress(s, true);
-    checkq_finish(s->checkq);
+    drain_checker(s);
+    ev_signal_stop(s->loop, &s->sigint_w);
+    ev_signal_stop(s->loop, &s->sigterm_w);
+    ev_async_stop(s->loop, &s->checker_w);
+    checkq_finish(s->checkq, &s->checkq_stats);
     s->checkq = NULL;
     history_close(&s->hist);
     int code = report_write(s);

@@ -188,8 +188,13 @@ struct sim {
     struct history hist;
     struct check *check; /* written by the checker thread until checkq_finish */
     struct checkq *checkq;
-    struct progress_counts progress; /* the loop's own counts, for the progress bar */
-    struct buf scratch;              /* formatting request lines */
+    struct progress_counts progress;  /* the loop's own counts, for the progress bar */
+    struct checkq_stats checkq_stats; /* filled when the checker is done */
+    bool reading_paused;              /* node output is not read: the checker's queue is full */
+    uint64_t backpressure_pauses;
+    int64_t backpressure_since_ns, backpressure_ns; /* when the pause began; paused in all */
+    bool draining;      /* the nodes are gone and the checker is finishing */
+    struct buf scratch; /* formatting request lines */
 
     /* Phases. */
     bool init_done;
@@ -245,6 +250,7 @@ struct sim {
     ev_timer teardown_timer;
     ev_timer fail_fast_timer; /* --fail-fast: polls the checker, then the grace for ops */
     ev_signal sigint_w, sigterm_w;
+    ev_async checker_w; /* the checker has room again, or is done */
 
     /* --fail-fast */
     int64_t fail_fast_ns;     /* when the first anomaly was seen, -1 before */
@@ -285,6 +291,7 @@ void traffic_violation(struct sim *s, struct sim_node *n, enum violation_class c
 void traffic_fail_node_ops(struct sim *s, uint32_t node, const char *why);
 void traffic_abandon_ops(struct sim *s, const char *why);
 void traffic_thread_turn(struct sim *s);
+void traffic_defer_timeouts(struct sim *s, int64_t by_ns);
 
 /* report.c */
 void report_clock_sample(struct sim *s, uint32_t node, int64_t t_ns, int64_t offset_ns);
@@ -311,5 +318,6 @@ void sim_arm_net_timer(struct sim *s);
 void sim_node_initialised(struct sim *s, struct sim_node *n);
 void sim_maybe_finish(struct sim *s);
 void sim_fail_fast(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sim_backpressure(struct sim *s);
 
 #endif /* EDDY_SIM_SIM_H */

@@ -583,6 +583,8 @@ static void complete(struct sim *s, struct worker *w, const struct completion *c
                                .exception = c->exception,
                                .exception_text = c->exception_text,
                            });
+    if (checkq_full(s->checkq))
+        sim_backpressure(s);
     s->progress.count++;
     s->progress.ok += c->type == OP_OK;
     s->progress.fail += c->type == OP_FAIL;
@@ -636,6 +638,15 @@ void traffic_fail_node_ops(struct sim *s, uint32_t node, const char *why)
 void traffic_abandon_ops(struct sim *s, const char *why)
 {
     give_up_ops(s, UINT32_MAX, "fail-fast", why);
+}
+
+/* While eddy does not read node output (back-pressure from the checker), replies wait in the
+ * pipes through no fault of the nodes: the ops in flight get that time back. Every deadline
+ * moves by the same amount, so the FIFO stays in order. */
+void traffic_defer_timeouts(struct sim *s, int64_t by_ns)
+{
+    for (struct worker *w = s->timeouts_head; w; w = w->next)
+        w->deadline_ns += by_ns;
 }
 
 void traffic_expire(struct sim *s)

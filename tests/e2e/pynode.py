@@ -18,7 +18,11 @@ exit-early (exit 3 after N requests), no-init (never answer init), bigint (integ
 after init), huge-line (a 100 MB line on stdout), close-stdout (closes stdout after init),
 ignore-term (ignores SIGTERM), die-in-init (exits while handling init), chatty (a megabyte of
 stderr per request), spam (the first node sends 20 MB of messages to the second before its
-init_ok; the second never reads stdin again).
+init_ok; the second never reads stdin again), nested (unique 2 KB IDs nested 997 arrays deep),
+wide-object (unique IDs that are objects of 60,000 keys, about a megabyte each), big-ids
+(unique 64 KB string IDs), big-dup (big-ids, but the first node returns its first ID again as
+its N-th, N = --after), big-near (big-ids, but the first node's N-th ID differs from its first
+only in the last byte).
 """
 import json
 import os
@@ -65,9 +69,26 @@ def reply(msg, body):
     sys.stdout.flush()
 
 
+BIG = 64 * 1024
+nested_filler = "x" * (2048 - 2 * 997 - 2 - 40)
+wide_template = None
+
+
+def big_id(n):
+    head = f"{node_id}-{prefix}-{n}-"
+    return head + "x" * (BIG - 2 - len(head))  # 64 KB with its quotes
+
+
 def new_id():
-    global counter
+    global counter, wide_template
     counter += 1
+    if MODE in ("big-ids", "big-dup", "big-near"):
+        first = node_id == node_ids[0]
+        if first and counter == AFTER and MODE == "big-dup":
+            return big_id(1)
+        if first and counter == AFTER and MODE == "big-near":
+            return big_id(1)[:-1] + "y"
+        return big_id(counter)
     if MODE == "bigint":
         # Even IDs on one node, odd on the other: every odd one rounds to an even one when read
         # as a double, so a checker that went through doubles would see duplicates everywhere.
@@ -145,7 +166,21 @@ for line in sys.stdin:
     if MODE == "chatty" and kind in ("echo", "generate"):
         sys.stderr.write(("chatter " * 128 + "\n") * 1024)
         sys.stderr.flush()
-    if kind == "generate":
+    if kind == "generate" and MODE in ("nested", "wide-object"):
+        # Built as text: json.dumps would recurse 997 deep, and rebuild 60,000 keys each time.
+        counter += 1
+        if MODE == "nested":
+            value = ("[" * 997 + json.dumps(f"{node_id}-{prefix}-{counter}-{nested_filler}")
+                     + "]" * 997)
+        else:
+            if wide_template is None:
+                wide_template = ",".join(f'"k{i:07d}":{i}' for i in range(1, 60000))
+            value = '{"k0000000":"%s-%s-%d",%s}' % (node_id, prefix, counter, wide_template)
+        sys.stdout.write('{"src":%s,"dest":%s,"body":{"type":"generate_ok","id":%s,'
+                         '"in_reply_to":%d}}\n' % (json.dumps(node_id), json.dumps(msg["src"]),
+                                                   value, body["msg_id"]))
+        sys.stdout.flush()
+    elif kind == "generate":
         out = {"type": "generate_ok", "id": new_id()}
         if MODE == "add-key":
             out["node"] = node_id
