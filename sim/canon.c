@@ -585,6 +585,110 @@ int canon_encode(const struct json_val *v, struct buf *out)
     return rc;
 }
 
+/* ==== Back to JSON ==== */
+
+static int put_text(struct buf *out, const char *p, size_t n)
+{
+    return buf_append(out, p, n);
+}
+
+/* A string's bytes escaped, in chunks cut at character boundaries so that the scratch stays
+ * small whatever the string's length. */
+static int put_string(struct buf *out, const uint8_t *p, size_t n)
+{
+    enum { CHUNK = 4096 };
+    char tmp[json_escaped_max(CHUNK)];
+    int rc = put_text(out, "\"", 1);
+    while (rc == 0 && n > 0) {
+        size_t take = EDDY_MIN(n, (size_t)CHUNK);
+        while (take < n && take > 1 && (p[take] & 0xC0) == 0x80)
+            take--;
+        size_t k = json_escape(tmp, (const char *)p, take);
+        rc = put_text(out, tmp + 1, k - 2); /* without json_escape's quotes */
+        p += take;
+        n -= take;
+    }
+    return rc == 0 ? put_text(out, "\"", 1) : rc;
+}
+
+static int put_double(struct buf *out, double d)
+{
+    char t[40];
+    if (isinf(d))
+        return put_text(out, d > 0 ? "1e999" : "-1e999", d > 0 ? 5 : 6);
+    int k = 0;
+    for (int prec = 1; prec <= 17; prec++) {
+        k = snprintf(t, sizeof(t), "%.*g", prec, d);
+        if (strtod(t, NULL) == d)
+            break;
+    }
+    if (!strpbrk(t, ".e"))
+        k += snprintf(t + k, sizeof(t) - (size_t)k, ".0"); /* still a float */
+    return put_text(out, t, (size_t)k);
+}
+
+static int to_json(const uint8_t *e, size_t len, struct buf *out, int depth)
+{
+    if (len == 0 || depth > JSON_DEPTH_MAX + 1)
+        return -EINVAL;
+    const uint8_t *p = e + 1, *end = e + len;
+    uint64_t count, n;
+    size_t k;
+    switch (e[0]) {
+    case 'n':
+        return put_text(out, "null", 4);
+    case 't':
+        return put_text(out, "true", 4);
+    case 'f':
+        return put_text(out, "false", 5);
+    case 'i':
+        return put_text(out, (const char *)p, len - 1);
+    case 'd': {
+        double d;
+        if (len != 1 + sizeof(d))
+            return -EINVAL;
+        memcpy(&d, p, sizeof(d));
+        return put_double(out, d);
+    }
+    case 's':
+        return put_string(out, p, len - 1);
+    case 'a':
+    case 'o': {
+        bool obj = e[0] == 'o';
+        if (!(k = canon_get_varint(p, (size_t)(end - p), &count)))
+            return -EINVAL;
+        p += k;
+        int rc = put_text(out, obj ? "{" : "[", 1);
+        for (uint64_t i = 0; i < count && rc == 0; i++) {
+            if (i)
+                rc = put_text(out, ",", 1);
+            if (rc == 0 && obj) {
+                if (!(k = canon_get_varint(p, (size_t)(end - p), &n)) || n > (size_t)(end - p - k))
+                    return -EINVAL;
+                rc = put_string(out, p + k, (size_t)n);
+                p += k + n;
+                if (rc == 0)
+                    rc = put_text(out, ":", 1);
+            }
+            if (rc < 0)
+                break;
+            if (!(k = canon_get_varint(p, (size_t)(end - p), &n)) || n > (size_t)(end - p - k))
+                return -EINVAL;
+            rc = to_json(p + k, (size_t)n, out, depth + 1);
+            p += k + n;
+        }
+        return rc == 0 ? put_text(out, obj ? "}" : "]", 1) : rc;
+    }
+    default:
+        return -EINVAL;
+    }
+}
+
+int canon_to_json(const uint8_t *enc, size_t len, struct buf *out)
+{
+    return to_json(enc, len, out, 0);
+}
+
 /* ==== Order ==== */
 
 const char *canon_type_name(const uint8_t *enc, size_t len)

@@ -59,6 +59,13 @@ int canon_encode(const struct json_val *v, struct buf *out);
  * throw a ClassCastException. */
 int canon_compare(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
+/* Appends the JSON text of an encoding to out: the value as Maelstrom's checker sees it, which
+ * may be written differently from what the node sent (strings escaped afresh, floats in their
+ * shortest form that reads back the same, object keys in sorted order, the last of repeated
+ * keys). 0, -ENOBUFS when out's maximum is reached, or -EINVAL for bytes that are not an
+ * encoding. */
+int canon_to_json(const uint8_t *enc, size_t len, struct buf *out);
+
 /* A short name of the encoded value's type, for explanations: "string", "integer", ... */
 const char *canon_type_name(const uint8_t *enc, size_t len);
 

@@ -605,3 +605,56 @@ Test(canon, integers_of_any_length_compare_with_floats_by_value)
     expect_order(neg, "-1e300", 1);
     expect_order("1000000000000000000000000000000", "1e300", -1); /* 31 digits: fine */
 }
+
+/* ==== Back to JSON ==== */
+
+/* canon_to_json(encode(text)) must be `want`, and must encode back to the same bytes. */
+static void expect_json(const char *text, const char *want)
+{
+    struct enc e = encode(text);
+    struct buf out;
+    buf_init(&out, 1u << 20);
+    cr_assert_eq(canon_to_json(bytes(&e), buf_len(&e.b), &out), 0, "%s", text);
+    CHECK(buf_len(&out) == strlen(want) && memcmp(buf_peek(&out), want, strlen(want)) == 0,
+          "%s as JSON: %.*s, want %s", text, (int)buf_len(&out), buf_peek(&out), want);
+    char *again = strndup(buf_peek(&out), buf_len(&out));
+    struct enc back = encode(again);
+    cr_expect(buf_len(&back.b) == buf_len(&e.b) &&
+                  memcmp(bytes(&back), bytes(&e), buf_len(&e.b)) == 0,
+              "%s does not encode back to %s's bytes", again, text);
+    free(again);
+    enc_free(&back);
+    enc_free(&e);
+    buf_fini(&out);
+}
+
+Test(canon, encodings_read_back_as_json)
+{
+    expect_json("null", "null");
+    expect_json("true", "true");
+    expect_json("-0", "0");
+    expect_json("123456789012345678901234567890", "123456789012345678901234567890");
+    expect_json("0.10", "0.1");
+    expect_json("1e0", "1.0");
+    expect_json("1e400", "1e999");
+    expect_json("-2.5e-7", "-2.5e-07");
+    expect_json("\"\\u0041\\n\\u00e9\"", "\"A\\n\xc3\xa9\"");
+    expect_json("[1, [\"a\", null], {}]", "[1,[\"a\",null],{}]");
+    expect_json("{\"b\": 2, \"a\": {\"y\": 1, \"x\": [true]}, \"b\": 3}",
+                "{\"a\":{\"x\":[true],\"y\":1},\"b\":3}");
+}
+
+Test(canon, json_of_a_bad_encoding_is_an_error)
+{
+    struct buf out;
+    buf_init(&out, 1024);
+    cr_expect_eq(canon_to_json((const uint8_t *)"", 0, &out), -EINVAL);
+    cr_expect_eq(canon_to_json((const uint8_t *)"x", 1, &out), -EINVAL);
+    cr_expect_eq(canon_to_json((const uint8_t *)"a\x02\x05", 3, &out), -EINVAL, "truncated");
+    cr_expect_eq(canon_to_json((const uint8_t *)"d12", 3, &out), -EINVAL);
+    buf_fini(&out);
+    buf_init(&out, 4);
+    cr_expect_eq(canon_to_json((const uint8_t *)"slonger", 7, &out), -ENOBUFS);
+    buf_fini(&out);
+    ASSERT_NO_LEAKS();
+}
