@@ -1,33 +1,44 @@
 /*
  * check.c: the streaming checkers of check.h.
  *
- * unique-ids keeps every acknowledged ID whole (idset.c) and the running lowest and highest by
- * Clojure's compare, whose failure is what makes Maelstrom's checker say :unknown. echo compares
+ * unique-ids puts every acknowledged ID in the ID set (idset.c), which finds repeats while the
+ * run goes and every duplicate at the end, and keeps the running lowest and highest by Clojure's
+ * compare, whose failure is what makes Maelstrom's checker say :unknown. echo compares
  * each ok reply's echo field with the string that was sent, as JSON values. Latencies go into a
  * log-linear histogram (32 sub-bins per power of two: quantiles within about 3%) and into
  * CHECK_BUCKETS time buckets for the plots; a reservoir keeps a uniform sample of raw points.
- * Depends on: idset, idprops, canon, history, json, alloc. Used by: run, report.
+ * Depends on: idset, idprops, spill, canon, history, json, alloc. Used by: run, report.
  */
 #include "check.h"
 #include "canon.h"
 #include "idprops.h"
 #include "idset.h"
+#include "spill.h"
 #include "eddy/alloc.h"
 #include "eddy/util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void check_init(struct check *c, enum workload_kind w, double time_limit_s)
+void check_init_with(struct check *c, enum workload_kind w, double time_limit_s,
+                     const struct idset_opts *ids)
 {
     memset(c, 0, sizeof(*c));
     c->workload = w;
     /* Buckets (keyed by invoke time) cover the time limit, with room to spare. */
     c->bucket_ns = (time_limit_s + 5.0) * 1e9 / CHECK_BUCKETS;
     c->sample_rng = 0x853C49E6748FEA9Bull;
-    if (w == WORKLOAD_UNIQUE_IDS)
-        c->ids = idset_new();
+    if (w == WORKLOAD_UNIQUE_IDS) {
+        c->ids = idset_new(ids);
+        c->ids_dir = ids && ids->dir ? xstrdup(ids->dir) : NULL;
+    }
+}
+
+void check_init(struct check *c, enum workload_kind w, double time_limit_s)
+{
+    check_init_with(c, w, time_limit_s, NULL);
 }
 
 void check_track_id_properties(struct check *c, uint32_t node_count)
@@ -40,10 +51,9 @@ void check_fini(struct check *c)
 {
     idset_free(c->ids);
     idprops_free(c->props);
-    for (size_t i = 0; i < c->dups_len; i++)
-        free(c->dups[i].text);
+    spill_free(c->groups);
+    free(c->ids_dir);
     free(c->dups);
-    free(c->dup_map);
     free(c->dup_ops);
     free(c->range_lo);
     free(c->range_hi);
@@ -54,11 +64,6 @@ void check_fini(struct check *c)
     free(c->echo_wrong_first.text);
     for (unsigned i = 0; i < c->exception_kinds; i++)
         free(c->exceptions[i].example);
-}
-
-void check_finish(struct check *c)
-{
-    (void)c; /* nothing is left for the end yet */
 }
 
 void check_invoke(struct check *c)
@@ -190,37 +195,6 @@ static char *value_text(const struct json_val *v)
     return xstrndup(v->p, v->len);
 }
 
-static struct dup_id *dup_lookup(struct check *c, uint64_t entry)
-{
-    if (c->dup_map_cap == 0 || c->dups_len * 2 >= c->dup_map_cap) {
-        size_t cap = c->dup_map_cap ? c->dup_map_cap * 2 : 64;
-        uint64_t *m = xcalloc(cap, sizeof(uint64_t));
-        for (size_t i = 0; i < c->dups_len; i++) {
-            size_t j = (c->dups[i].entry * 0x9E3779B97F4A7C15ull) >> 20 & (cap - 1);
-            while (m[j])
-                j = (j + 1) & (cap - 1);
-            m[j] = i + 1;
-        }
-        free(c->dup_map);
-        c->dup_map = m;
-        c->dup_map_cap = cap;
-    }
-    size_t j = (entry * 0x9E3779B97F4A7C15ull) >> 20 & (c->dup_map_cap - 1);
-    while (c->dup_map[j]) {
-        struct dup_id *d = &c->dups[c->dup_map[j] - 1];
-        if (d->entry == entry)
-            return d;
-        j = (j + 1) & (c->dup_map_cap - 1);
-    }
-    if (c->dups_len == c->dups_cap) {
-        c->dups_cap = c->dups_cap ? c->dups_cap * 2 : 64;
-        c->dups = xrealloc(c->dups, c->dups_cap * sizeof(*c->dups));
-    }
-    c->dups[c->dups_len] = (struct dup_id){.entry = entry};
-    c->dup_map[j] = ++c->dups_len;
-    return &c->dups[c->dups_len - 1];
-}
-
 static void dup_op_add(struct check *c, const struct dup_op *d)
 {
     if (c->dup_ops_len == CHECK_DUP_OPS_MAX) {
@@ -275,10 +249,22 @@ static void range_update(struct check *c, const struct json_val *v, const uint8_
 
 static void unique_ids_ok(struct check *c, const struct check_op *op)
 {
-    uint64_t first_ref, entry;
-    int rc = idset_add(c->ids, op->value, op->ref, &first_ref, &entry);
-    if (rc < 0) {
+    uint64_t entry;
+    int rc = idset_add(c->ids, op->value,
+                       &(struct idset_op){.ref = op->ref,
+                                          .index = op->index,
+                                          .process = op->process,
+                                          .time_ns = op->complete_ns,
+                                          .node = op->node,
+                                          .client = op->client,
+                                          .incarnation = op->incarnation},
+                       &entry);
+    if (rc == -E2BIG) {
         c->too_long++;
+        return;
+    }
+    if (rc < 0) {
+        c->unchecked++; /* a spill write failed: idset_error() says why */
         return;
     }
     c->acknowledged++;
@@ -290,23 +276,157 @@ static void unique_ids_ok(struct check *c, const struct check_op *op)
                     op->complete_ns);
     if (rc == 0)
         return;
-    struct dup_id *d = dup_lookup(c, entry);
-    if (d->count == 0) {
-        /* First repeat: remember the ID's text and its first op. */
-        d->text = value_text(op->value);
-        d->count = 1;
-        c->dup_ids++;
-        dup_op_add(c, &(struct dup_op){.entry = entry, .ref = first_ref, .first = true});
-    }
-    d->count++;
-    c->dup_extra++;
+    c->repeats++;
     dup_op_add(c, &(struct dup_op){.entry = entry,
                                    .ref = op->ref,
+                                   .index = op->index,
                                    .process = op->process,
                                    .time_ns = op->complete_ns,
                                    .node = op->node,
                                    .client = op->client,
                                    .incarnation = op->incarnation});
+}
+
+/* ==== unique-ids: the end ==== */
+
+/* The most frequent first; of equal counts, the first returned. */
+static bool more_frequent(const struct dup_id *a, const struct dup_id *b)
+{
+    return a->count != b->count ? a->count > b->count : a->first < b->first;
+}
+
+/* Heaps of dup_ids: `top` keeps its least frequent at [0] (to be replaced), `dups` its last
+ * returned at [0]. */
+static bool top_before(const struct dup_id *a, const struct dup_id *b)
+{
+    return more_frequent(b, a);
+}
+
+static bool listed_before(const struct dup_id *a, const struct dup_id *b)
+{
+    return a->first > b->first;
+}
+
+static void heap_down(struct dup_id *h, size_t n, size_t i,
+                      bool (*before)(const struct dup_id *, const struct dup_id *))
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && before(&h[c + 1], &h[c]))
+            c++;
+        if (!before(&h[c], &h[i]))
+            return;
+        struct dup_id t = h[i];
+        h[i] = h[c];
+        h[c] = t;
+        i = c;
+    }
+}
+
+static void heap_up(struct dup_id *h, size_t i,
+                    bool (*before)(const struct dup_id *, const struct dup_id *))
+{
+    while (i > 0 && before(&h[i], &h[(i - 1) / 2])) {
+        struct dup_id t = h[i];
+        h[i] = h[(i - 1) / 2];
+        h[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+/* Keeps d if it is among the first CHECK_DUPS_LISTED returned; its entries go to the groups
+ * spill (an evicted one's stay there, unread). */
+static void listed_offer(struct check *c, struct dup_id d, const struct idset_dup *x)
+{
+    if (c->dups_len == CHECK_DUPS_LISTED && d.first > c->dups[0].first)
+        return;
+    if (spill_append(c->groups, x->entries, x->nentries * sizeof(*x->entries), &d.group_at) < 0)
+        return; /* counted, not listed: report.c says the list is incomplete */
+    if (c->dups_len < CHECK_DUPS_LISTED) {
+        if (c->dups_len == c->dups_cap) {
+            c->dups_cap = c->dups_cap ? 2 * c->dups_cap : 256;
+            c->dups = xrealloc(c->dups, c->dups_cap * sizeof(*c->dups));
+        }
+        c->dups[c->dups_len] = d;
+        heap_up(c->dups, c->dups_len++, listed_before);
+    } else {
+        c->dups[0] = d;
+        heap_down(c->dups, c->dups_len, 0, listed_before);
+    }
+}
+
+static void top_offer(struct check *c, struct dup_id d)
+{
+    if (c->top_len < CHECK_DUPS_TOP) {
+        c->top[c->top_len] = d;
+        heap_up(c->top, c->top_len++, top_before);
+    } else if (more_frequent(&d, &c->top[0])) {
+        c->top[0] = d;
+        heap_down(c->top, c->top_len, 0, top_before);
+    }
+}
+
+static void dup_found(void *ctx, const struct idset_dup *x)
+{
+    struct check *c = ctx;
+    c->dup_ids++;
+    c->dup_extra += x->count - 1;
+    struct dup_id d = {
+        .first = x->entries[0].entry, .count = x->count, .nentries = (uint32_t)x->nentries};
+    top_offer(c, d);
+    listed_offer(c, d, x);
+}
+
+static int dup_first_cmp(const void *a, const void *b)
+{
+    const struct dup_id *x = a, *y = b;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+static int dup_top_cmp(const void *a, const void *b)
+{
+    return more_frequent(a, b) ? -1 : more_frequent(b, a) ? 1 : 0;
+}
+
+static int dup_op_cmp(const void *a, const void *b)
+{
+    const struct dup_op *x = a, *y = b;
+    if (x->entry != y->entry)
+        return x->entry < y->entry ? -1 : 1;
+    return (x->time_ns > y->time_ns) - (x->time_ns < y->time_ns);
+}
+
+void check_finish(struct check *c)
+{
+    if (c->workload != WORKLOAD_UNIQUE_IDS || c->finished)
+        return;
+    c->finished = true;
+    c->groups = spill_new(c->ids_dir, 1);
+    c->finish_error = idset_finish(c->ids, dup_found, c, &c->stop, c->finish_memory_only);
+    qsort(c->dups, c->dups_len, sizeof(*c->dups), dup_first_cmp);
+    qsort(c->top, c->top_len, sizeof(*c->top), dup_top_cmp);
+    qsort(c->dup_ops, c->dup_ops_len, sizeof(*c->dup_ops), dup_op_cmp);
+}
+
+int check_dup_entries(struct check *c, const struct dup_id *d, struct idset_entry_count *out,
+                      size_t max)
+{
+    size_t n = EDDY_MIN((size_t)d->nentries, max);
+    int rc = spill_read(c->groups, d->group_at, out, n * sizeof(*out));
+    return rc < 0 ? rc : (int)d->nentries;
+}
+
+int check_entry_text(struct check *c, uint64_t entry, struct buf *out)
+{
+    struct buf enc;
+    buf_init(&enc, IDSET_VALUE_MAX + 16);
+    int rc = idset_entry(c->ids, entry, &enc, NULL);
+    if (rc == 0)
+        rc = canon_to_json((const uint8_t *)buf_peek(&enc), buf_len(&enc), out);
+    buf_fini(&enc);
+    return rc;
 }
 
 /* ==== echo ==== */

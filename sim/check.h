@@ -1,18 +1,23 @@
 /*
  * check.h: Maelstrom's checkers for echo and unique-ids, fed op by op as the run goes.
  *
- * Nothing is re-read at the end: each completion updates the stats, the availability count, the
- * latency histograms and time buckets, and the workload checker (the exact ID set for
- * unique-ids, payload comparison for echo). Duplicates are remembered with every op that returned
- * them (up to CHECK_DUP_OPS_MAX ops; counts stay exact past that). The verdicts follow
- * Maelstrom's rules and result keys; report.c turns them into results.json.
- * Depends on: idset, idprops, canon, history, json. Used by: run, report.
+ * Each completion updates the stats, the availability count, the latency histograms and time
+ * buckets, and the workload checker (the ID set for unique-ids, payload comparison for echo).
+ * check_finish() then settles unique-ids: the ID set merges what it spilled to disk and reports
+ * every ID returned more than once, exactly, with its count. The first CHECK_DUPS_LISTED of
+ * them (by when they were first returned) are kept in detail with the ID set's entries that
+ * hold their ops, the CHECK_DUPS_TOP most frequent for Maelstrom's `duplicated` map, and the ops
+ * of repeats seen while running up to CHECK_DUP_OPS_MAX; every count stays exact past those
+ * bounds. The verdicts follow Maelstrom's rules and result keys; report.c turns them into
+ * results.json.
+ * Depends on: idset, idprops, spill, canon, history, json. Used by: run, report.
  */
 #ifndef EDDY_SIM_CHECK_H
 #define EDDY_SIM_CHECK_H
 
 #include "config.h"
 #include "history.h"
+#include "idset.h"
 #include "eddy/json.h"
 
 #include <stdatomic.h>
@@ -20,7 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHECK_DUP_OPS_MAX (1u << 20) /* ops of duplicated IDs kept in detail */
+#define CHECK_DUP_OPS_MAX (1u << 20) /* ops of repeats kept in detail */
+#define CHECK_DUPS_LISTED (1u << 20) /* duplicated IDs kept in detail */
+#define CHECK_DUPS_TOP 48            /* the most frequent, for Maelstrom's `duplicated` map */
 #define CHECK_ECHO_ERRORS_MAX 100    /* echo mismatches kept in detail */
 #define CHECK_EXCEPTION_KINDS_MAX 16
 #define CHECK_BUCKETS 240      /* time buckets for the plots */
@@ -45,22 +52,25 @@ struct check_op {
     const char *exception_text;   /* what was wrong; checkq_push copies it */
 };
 
-/* One op that returned a duplicated ID. */
+/* An op that returned an ID the set already held in memory (a repeat). The op that made the
+ * entry is kept with the entry itself (idset_entry). */
 struct dup_op {
-    uint64_t entry; /* which ID (idset entry) */
+    uint64_t entry; /* the ID set's entry it repeated */
     uint64_t ref;   /* history reference */
+    uint64_t index; /* history index */
     uint64_t process;
     int64_t time_ns;
     uint32_t node;
     uint32_t client;
     uint32_t incarnation;
-    bool first; /* the first op to return the ID (details come from the history) */
 };
 
+/* A duplicated ID kept in detail. */
 struct dup_id {
-    uint64_t entry;
-    uint64_t count; /* ok ops that returned it */
-    char *text;     /* the ID as JSON text (owned) */
+    uint64_t first;    /* its first entry: where it was first returned */
+    uint64_t count;    /* ok ops that returned it */
+    uint64_t group_at; /* its entries and their counts, in the groups spill */
+    uint32_t nentries;
 };
 
 struct latency_hist {
@@ -97,14 +107,21 @@ struct check {
     /* unique-ids */
     struct idset *ids;
     struct idprops *props; /* ID order and shape, when check_track_id_properties asked */
+    char *ids_dir;         /* where its spill files go (NULL: $TMPDIR) */
     uint64_t acknowledged;
-    uint64_t dup_ids;    /* distinct IDs seen more than once */
-    uint64_t dup_extra;  /* ok ops beyond the first for some ID */
-    struct dup_id *dups; /* distinct duplicated IDs */
+    uint64_t repeats;        /* ok ops whose ID the set held in memory, while running */
+    uint64_t unchecked;      /* ok ops whose ID could not be checked: the spill failed */
+    bool finished;           /* check_finish() ran (dup_ids and below are final) */
+    bool finish_memory_only; /* set before the end: skip the IDs spilled to disk */
+    int finish_error;        /* idset_finish()'s error: the counts below are incomplete */
+    uint64_t dup_ids;        /* distinct IDs seen more than once */
+    uint64_t dup_extra;      /* ok ops beyond the first for some ID */
+    struct dup_id *dups;     /* the first CHECK_DUPS_LISTED, by first entry */
     size_t dups_len, dups_cap;
-    uint64_t *dup_map; /* entry -> index in dups + 1, open addressing */
-    size_t dup_map_cap;
-    struct dup_op *dup_ops; /* every op of a duplicated ID, up to CHECK_DUP_OPS_MAX */
+    struct dup_id top[CHECK_DUPS_TOP]; /* the most frequent, most frequent first */
+    size_t top_len;
+    struct spill *groups;   /* entries of the listed duplicates */
+    struct dup_op *dup_ops; /* ops of repeats, up to CHECK_DUP_OPS_MAX, by entry and time */
     size_t dup_ops_len, dup_ops_cap;
     uint64_t dup_ops_dropped;
     uint8_t *range_lo, *range_hi; /* canonical encodings */
@@ -142,7 +159,10 @@ struct check {
     uint64_t sample_rng;
 };
 
+/* A checker; for unique-ids, its ID set (ids NULL: defaults, spilling to $TMPDIR). */
 void check_init(struct check *c, enum workload_kind w, double time_limit_s);
+void check_init_with(struct check *c, enum workload_kind w, double time_limit_s,
+                     const struct idset_opts *ids);
 void check_fini(struct check *c);
 
 /* unique-ids: also measure the IDs' order and shape (idprops.h) over node_count nodes. */
@@ -154,9 +174,18 @@ void check_invoke(struct check *c);
  * out to be duplicated. */
 void check_complete(struct check *c, const struct check_op *op);
 
-/* The end of the run's checking, after the last completion (on the checker's thread). Gives up
- * early when c->stop is set. */
+/* The end of the run's checking, after the last completion (on the checker's thread): finds
+ * every duplicated ID (only among the IDs in memory if c->finish_memory_only). Gives up early
+ * when c->stop is set (finish_error -ECANCELED). */
 void check_finish(struct check *c);
+
+/* A listed duplicate's entries (up to max of them, by increasing entry) into out; returns how
+ * many it has, or a negative errno. */
+int check_dup_entries(struct check *c, const struct dup_id *d, struct idset_entry_count *out,
+                      size_t max);
+
+/* The ID of an entry as JSON text, appended to out. 0, or a negative errno. */
+int check_entry_text(struct check *c, uint64_t entry, struct buf *out);
 
 /* Latency quantile (0..1) from a histogram, in ns (1% precision). */
 int64_t check_quantile(const struct latency_hist *h, double q);

@@ -129,7 +129,7 @@ static size_t drain_ring(struct checkq *q)
             tail += CHECKQ_BYTES - tail % CHECKQ_BYTES;
         } else {
             check_record(q, r);
-            if (q->check->dup_ids || q->check->echo_errors)
+            if (q->check->repeats || q->check->echo_errors)
                 atomic_store_explicit(&q->anomaly, true, memory_order_relaxed);
             tail += r->size;
             taken++;
@@ -159,7 +159,7 @@ static size_t drain_overflow(struct checkq *q)
         struct overflow *next = o->next;
         if (!atomic_load_explicit(&q->aborting, memory_order_relaxed)) {
             check_record(q, &o->r);
-            if (q->check->dup_ids || q->check->echo_errors)
+            if (q->check->repeats || q->check->echo_errors)
                 atomic_store_explicit(&q->anomaly, true, memory_order_relaxed);
         } else
             atomic_fetch_add(&q->unchecked, 1);

@@ -61,7 +61,8 @@ bool checkq_push(struct checkq *q, const struct check_op *op);
 bool checkq_full(const struct checkq *q);
 
 /* True once the checker has checked an op that makes a checker invalid at once: a duplicated
- * ID, an echo error. Any thread. */
+ * ID (one found while running: repeats of IDs that went to disk are found at the end), an echo
+ * error. Any thread. */
 bool checkq_anomaly(struct checkq *q);
 
 /* Wakes a sleeping checker if any record waits, for a caller that needs checkq_anomaly() sooner

@@ -90,6 +90,7 @@ void config_defaults(struct config *c)
         .nemesis_interval_s = 10,
         .store = "store",
         .history = true,
+        .checker_memory = CHECKER_MEMORY_DEFAULT,
         .client_timeout_ms = 5000,
         .init_timeout_ms = 10000,
         .progress = true,
@@ -134,6 +135,56 @@ int cli_parse_u64(const char *s, uint64_t *out)
     if (*end || errno)
         return -EINVAL;
     *out = v;
+    return 0;
+}
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -EINVAL;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        break;
+    case 't':
+    case 'T':
+        shift = 40;
+        break;
+    }
+    if (shift) {
+        end++;
+        if (end[0] == 'i' && end[1] == 'B')
+            end++;
+    }
+    if (*end == 'B' || *end == 'b')
+        end++;
+    if (*end || (shift && v > (UINT64_MAX >> shift)))
+        return -EINVAL;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+int cli_set_checker_memory(struct config *c, const char *v)
+{
+    uint64_t n;
+    if (cli_parse_size(v, &n) < 0 || n < CHECKER_MEMORY_MIN)
+        return -EINVAL;
+    c->checker_memory = n;
     return 0;
 }
 
@@ -572,6 +623,13 @@ static int apply(struct config *c, const struct option_spec *o, const char *v,
         return 0;
     case OPT_NO_HISTORY:
         c->history = false;
+        return 0;
+    case OPT_CHECKER_MEMORY:
+        if (cli_set_checker_memory(c, v) < 0)
+            return cli_err(err, elen,
+                           "--checker-memory: must be a size of at least 2M (such as 512M or "
+                           "2G), got '%s'",
+                           v);
         return 0;
     case OPT_NO_PROGRESS:
         c->progress = false;

@@ -29,6 +29,10 @@ int cli_parse_u64(const char *s, uint64_t *out);
 /* A decimal number or an integer ratio ("1/2"), as Clojure's read-string reads Maelstrom's
  * --nemesis-interval and --availability. */
 int cli_parse_ratio(const char *s, double *out);
+/* A size in bytes: digits, then optionally K, M, G or T (powers of 1024, any case, with an
+ * optional "iB" or "B"): "512M", "2GiB", "1048576". 0, or -EINVAL. */
+int cli_parse_size(const char *s, uint64_t *out);
+int cli_set_checker_memory(struct config *c, const char *v);
 
 /* Each sets one field from its textual form, as the flag of the same name does. */
 int cli_set_workload(struct config *c, const char *v);

@@ -47,9 +47,11 @@ enum fault_kind {
         FAULT_KIND_COUNT,
 };
 
-#define NODES_MAX 4096u         /* most nodes in one run */
-#define CONCURRENCY_MAX 100000u /* most workers */
-#define NODE_ARGS_MAX 64u       /* most arguments passed to the node */
+#define NODES_MAX 4096u                     /* most nodes in one run */
+#define CONCURRENCY_MAX 100000u             /* most workers */
+#define NODE_ARGS_MAX 64u                   /* most arguments passed to the node */
+#define CHECKER_MEMORY_MIN (2ull << 20)     /* --checker-memory: the ID set's smallest budget */
+#define CHECKER_MEMORY_DEFAULT (1ull << 30) /* ...and its default */
 
 struct config {
     enum workload_kind workload;          /* -w; required (Maelstrom's lin-kv default is refused) */
@@ -76,6 +78,7 @@ struct config {
     const char *scenario;     /* --scenario FILE (extension) */
     const char *junit;        /* --junit FILE (extension) */
     bool history;             /* write history.jsonl (default); --no-history turns off */
+    uint64_t checker_memory;  /* --checker-memory (extension): the ID set's budget, bytes */
     double client_timeout_ms; /* 5000, Maelstrom's client timeout */
     double init_timeout_ms;   /* 10000, Maelstrom's init timeout */
     bool progress;            /* live progress line when stderr is a terminal */

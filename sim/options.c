@@ -119,6 +119,10 @@ static const struct option_spec options[] = {
      OPTION_EDDY, NULL, OPT_FAIL_FAST},
     {"--no-history", NULL, NULL, NULL, "do not write history.jsonl (for benchmarks)", OPTION_EDDY,
      NULL, OPT_NO_HISTORY},
+    {"--checker-memory", NULL, "SIZE", "1G",
+     "memory for the set of IDs (at least 2M, such as 512M); past it the checker spills to the run "
+     "directory",
+     OPTION_EDDY, NULL, OPT_CHECKER_MEMORY},
     {"--no-progress", NULL, NULL, NULL, "no progress bar, even on a terminal", OPTION_EDDY, NULL,
      OPT_NO_PROGRESS},
 };

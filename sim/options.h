@@ -59,6 +59,7 @@ enum option_id {
     OPT_STRICT,
     OPT_FAIL_FAST,
     OPT_NO_HISTORY,
+    OPT_CHECKER_MEMORY,
     OPT_NO_PROGRESS,
     OPT_COUNT,
 };

@@ -10,6 +10,7 @@
 #include "report.h"
 #include "junit.h"
 #include "report_diag.h"
+#include "report_dups.h"
 #include "report_html.h"
 #include "idprops.h"
 #include "idset.h"
@@ -176,58 +177,6 @@ static void add_valid(cJSON *o, enum verdict v)
         add_bool(o, "valid?", v == V_TRUE);
 }
 
-/* A raw JSON value: the text as the node wrote it (already valid JSON). */
-static cJSON *raw(const char *text)
-{
-    return cJSON_CreateRaw(text);
-}
-
-/* ==== Reading an op back from the history ==== */
-
-struct op_details {
-    bool found;
-    int64_t time_ns;
-    uint64_t process;
-    uint64_t index;
-    char node[128];
-    char client[32];
-};
-
-static void read_op(const struct sim *s, int fd, uint64_t offset, struct op_details *d)
-{
-    memset(d, 0, sizeof(*d));
-    if (fd < 0)
-        return;
-    char line[4096];
-    ssize_t n = pread(fd, line, sizeof(line), (off_t)offset);
-    if (n <= 0)
-        return;
-    char *nl = memchr(line, '\n', (size_t)n);
-    size_t len = nl ? (size_t)(nl - line) : (size_t)n;
-    struct json_val top, k, v;
-    if (json_scan(line, len, true, &top, NULL) < 0 || top.type != JSON_OBJECT)
-        return;
-    struct json_iter it;
-    json_iter_init(&it, &top);
-    while (json_iter_next(&it, &k, &v)) {
-        int64_t x;
-        if (json_str_eq(&k, "time", 4) && json_to_i64(&v, &x) == 0)
-            d->time_ns = x;
-        else if (json_str_eq(&k, "process", 7) && json_to_i64(&v, &x) == 0)
-            d->process = (uint64_t)x;
-        else if (json_str_eq(&k, "index", 5) && json_to_i64(&v, &x) == 0)
-            d->index = (uint64_t)x;
-        else if (json_str_eq(&k, "node", 4) && v.type == JSON_STRING) {
-            ssize_t m = json_str_decode(&v, d->node, sizeof(d->node) - 1);
-            d->node[m < 0 ? 0 : m] = '\0';
-        } else if (json_str_eq(&k, "client", 6) && v.type == JSON_STRING) {
-            ssize_t m = json_str_decode(&v, d->client, sizeof(d->client) - 1);
-            d->client[m < 0 ? 0 : m] = '\0';
-        }
-    }
-    d->found = true;
-    (void)s;
-}
 
 /* ==== Sections ==== */
 
@@ -314,157 +263,46 @@ static void add_exceptions(cJSON *res, const struct check *c)
     }
 }
 
-static cJSON *op_json(const struct sim *s, const struct dup_op *d, int fd, struct op_details *od)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (d->first) {
-        read_op(s, s->cfg->history ? fd : -1, d->ref, od);
-        if (!od->found) {
-            add_num(o, s->cfg->history ? "history-offset" : "index", (double)d->ref);
-            add_str(o, "note",
-                    s->cfg->history ? "could not be read back from history.jsonl"
-                                    : "details need the history (--no-history)");
-            return o;
-        }
-        add_num(o, "index", (double)od->index);
-        add_num(o, "time", (double)od->time_ns);
-        add_num(o, "process", (double)od->process);
-        add_str(o, "node", od->node);
-        add_str(o, "client", od->client);
-        return o;
-    }
-    memset(od, 0, sizeof(*od));
-    od->found = true;
-    od->time_ns = d->time_ns;
-    od->process = d->process;
-    snprintf(od->node, sizeof(od->node), "%s", s->nodes[d->node].name);
-    snprintf(od->client, sizeof(od->client), "c%u", d->client);
-    if (s->cfg->history)
-        add_num(o, "history-offset", (double)d->ref);
-    else
-        add_num(o, "index", (double)d->ref);
-    add_num(o, "time", (double)d->time_ns);
-    add_num(o, "process", (double)d->process);
-    add_str(o, "node", od->node);
-    add_str(o, "client", od->client);
-    return o;
-}
-
-static int dup_op_cmp(const void *a, const void *b)
-{
-    const struct dup_op *x = a, *y = b;
-    if (x->entry != y->entry)
-        return x->entry < y->entry ? -1 : 1;
-    if (x->first != y->first)
-        return x->first ? -1 : 1;
-    return (x->time_ns > y->time_ns) - (x->time_ns < y->time_ns);
-}
-
-static int dup_count_cmp(const void *a, const void *b)
-{
-    const struct dup_id *x = *(const struct dup_id *const *)a,
-                        *y = *(const struct dup_id *const *)b;
-    return (x->count < y->count) - (x->count > y->count);
-}
-
-static int dup_entry_cmp(const void *a, const void *b)
-{
-    const struct dup_id *x = *(const struct dup_id *const *)a,
-                        *y = *(const struct dup_id *const *)b;
-    return (x->entry > y->entry) - (x->entry < y->entry);
-}
-
-#define DUPS_IN_RESULTS 1000
-
-/* Writes every duplicated ID with its ops, to results (first DUPS_IN_RESULTS) and to
- * duplicates.jsonl (all), and hands each to the diagnosis. */
-static void add_duplicates(cJSON *w, struct sim *s, struct report_diag *rd)
+/* The ID set: its memory against the budget, its disk, and why its answer may be incomplete. */
+static void add_id_checker(cJSON *w, struct sim *s, struct buf *summary)
 {
     struct check *c = s->check;
-    /* Maelstrom's :duplicated: the 48 most frequent, as a map from ID to count. */
-    struct dup_id **top = xmalloc((c->dups_len ? c->dups_len : 1) * sizeof(*top));
-    for (size_t i = 0; i < c->dups_len; i++)
-        top[i] = &c->dups[i];
-    qsort(top, c->dups_len, sizeof(*top), dup_count_cmp);
-    cJSON *dmap = add_obj(w, "duplicated");
-    for (size_t i = 0; i < c->dups_len && i < 48; i++) {
-        /* JSON keys are strings: a string ID is its own key, any other ID its JSON text. */
-        struct json_val v;
-        char key[512];
-        if (json_scan(top[i]->text, strlen(top[i]->text), true, &v, NULL) > 0 &&
-            v.type == JSON_STRING) {
-            ssize_t k = json_str_decode(&v, key, sizeof(key) - 1);
-            key[k < 0 ? 0 : k] = '\0';
-        } else {
-            snprintf(key, sizeof(key), "%s", top[i]->text);
-        }
-        add_num(dmap, key, (double)top[i]->count);
+    cJSON *k = add_obj(w, "eddy-checker");
+    add_num(k, "ids", (double)idset_count(c->ids));
+    add_num(k, "bytes", (double)idset_bytes(c->ids));
+    add_num(k, "bytes-max", (double)idset_bytes_max(c->ids));
+    add_num(k, "memory-budget", (double)s->cfg->checker_memory);
+    add_num(k, "scratch-bytes", (double)idset_scratch_bytes(c->ids));
+    add_num(k, "disk-bytes", (double)idset_disk_bytes(c->ids));
+    add_num(k, "runs-on-disk", (double)idset_runs(c->ids));
+    add_num(k, "repeats-seen-while-running", (double)c->repeats);
+    char why[512];
+    why[0] = '\0';
+    if (idset_error(c->ids))
+        snprintf(why, sizeof(why),
+                 "the checker could not write its spill file in %s (%s): %llu IDs could not be "
+                 "checked",
+                 s->run_dir, strerror(-idset_error(c->ids)), (unsigned long long)c->unchecked);
+    else if (!c->finished)
+        snprintf(why, sizeof(why), "the final checks did not run (interrupted)");
+    else if (c->finish_error == -ECANCELED)
+        snprintf(why, sizeof(why),
+                 "the final checks were interrupted: duplicates are those "
+                 "found until then");
+    else if (c->finish_error)
+        snprintf(why, sizeof(why),
+                 "the checker could not read back its spill file (%s): duplicates are those "
+                 "found until then",
+                 strerror(-c->finish_error));
+    else if (c->finish_memory_only && idset_runs(c->ids))
+        snprintf(why, sizeof(why),
+                 "interrupted: the %llu runs of IDs on disk were not merged, "
+                 "so repeats of IDs that went to disk were not looked for",
+                 (unsigned long long)idset_runs(c->ids));
+    if (why[0]) {
+        add_str(k, "incomplete", why);
+        buf_printf(summary, "Checker: incomplete: %s\n", why);
     }
-    if (!c->dups_len) {
-        free(top);
-        return;
-    }
-    /* The same IDs in entry order, walked alongside the ops (sorted by entry too): a lookup
-     * per group was quadratic, minutes at a few hundred thousand duplicated IDs. */
-    qsort(top, c->dups_len, sizeof(*top), dup_entry_cmp);
-
-    qsort(c->dup_ops, c->dup_ops_len, sizeof(*c->dup_ops), dup_op_cmp);
-    int fd = s->cfg->history ? open(store_path(s, "history.jsonl"), O_RDONLY | O_CLOEXEC) : -1;
-    FILE *all = fopen(store_path(s, "duplicates.jsonl"), "w");
-    if (!all)
-        fprintf(stderr,
-                "eddy: cannot write duplicates.jsonl: %s (results.json keeps the first %d)\n",
-                strerror(errno), DUPS_IN_RESULTS);
-    cJSON *list = cJSON_CreateArray();
-    cJSON_AddItemToObject(w, "duplicates", list);
-    /* Every duplicated ID is listed, in the order it was first returned, even one whose ops
-     * all fell past the checker's bound on kept ops (CHECK_DUP_OPS_MAX): then "ops" is short
-     * of "count" and duplicate-ops-not-kept says by how much in all. */
-    size_t listed = 0, i = 0;
-    int write_err = 0;
-    for (size_t m = 0; m < c->dups_len; m++) {
-        const struct dup_id *id = top[m];
-        while (i < c->dup_ops_len && c->dup_ops[i].entry < id->entry)
-            i++;
-        size_t j = i;
-        while (j < c->dup_ops_len && c->dup_ops[j].entry == id->entry)
-            j++;
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddItemToObject(d, "id", raw(id->text));
-        add_num(d, "count", (double)id->count);
-        cJSON *ops = cJSON_CreateArray();
-        cJSON_AddItemToObject(d, "ops", ops);
-        for (size_t k = i; k < j; k++) {
-            struct op_details od;
-            cJSON_AddItemToArray(ops, op_json(s, &c->dup_ops[k], fd, &od));
-            report_diag_op(rd, &c->dup_ops[k], od.found, od.node, od.time_ns, od.process,
-                           od.client);
-        }
-        report_diag_id(rd, id->text);
-        if (all) {
-            char *line = cJSON_PrintUnformatted(d);
-            if (fprintf(all, "%s\n", line) < 0 && !write_err)
-                write_err = errno;
-            cJSON_free(line);
-        }
-        if (listed < DUPS_IN_RESULTS)
-            cJSON_AddItemToArray(list, d);
-        else
-            cJSON_Delete(d);
-        listed++;
-        i = j;
-    }
-    ASSERT(i == c->dup_ops_len);
-    if (c->dup_ops_dropped)
-        add_num(w, "duplicate-ops-not-kept", (double)c->dup_ops_dropped);
-    /* fclose() alone can succeed after an earlier buffered write failed: the first error counts. */
-    if (all && fclose(all) != 0 && !write_err)
-        write_err = errno;
-    if (write_err)
-        fprintf(stderr, "eddy: writing duplicates.jsonl failed: %s\n", strerror(write_err));
-    if (fd >= 0)
-        close(fd);
-    free(top);
 }
 
 static enum verdict add_workload(cJSON *res, struct sim *s, struct buf *summary,
@@ -486,9 +324,12 @@ static enum verdict add_workload(cJSON *res, struct sim *s, struct buf *summary,
     }
     /* Jepsen's checker folds the range and the frequencies together: when two IDs cannot be
      * compared it throws before any duplicate is counted, so the answer is unknown even if
-     * there are duplicates too (eddy still lists them). */
+     * there are duplicates too (eddy still lists them). IDs that could not be checked (too
+     * long, or a full disk under the checker's spill) make a valid run unknown; a duplicate
+     * found is still a duplicate. */
     enum verdict v = c->incomparable ? V_UNKNOWN : c->dup_ids ? V_FALSE : V_TRUE;
-    if (c->too_long)
+    bool incomplete = c->too_long || c->unchecked || !c->finished || c->finish_error;
+    if (incomplete)
         v = verdict_merge(v, V_UNKNOWN);
     add_valid(w, v);
     add_num(w, "attempted-count", (double)c->invokes);
@@ -498,20 +339,18 @@ static enum verdict add_workload(cJSON *res, struct sim *s, struct buf *summary,
         add_str(w, "error", c->incomparable_why);
     } else if (c->range_lo_text) {
         cJSON *r = cJSON_CreateArray();
-        cJSON_AddItemToArray(r, raw(c->range_lo_text));
-        cJSON_AddItemToArray(r, raw(c->range_hi_text));
+        cJSON_AddItemToArray(r, report_id_json(c->range_lo_text, strlen(c->range_lo_text)));
+        cJSON_AddItemToArray(r, report_id_json(c->range_hi_text, strlen(c->range_hi_text)));
         cJSON_AddItemToObject(w, "range", r);
     }
     if (c->too_long)
         add_num(w, "ids-too-long-to-check", (double)c->too_long);
-    cJSON *mem = add_obj(w, "eddy-checker");
-    add_num(mem, "ids", (double)idset_count(c->ids));
-    add_num(mem, "bytes", (double)idset_bytes(c->ids));
+    add_id_checker(w, s, summary);
     buf_printf(summary, "unique-ids: %llu acknowledged of %llu attempted, %llu duplicated IDs%s\n",
                (unsigned long long)c->acknowledged, (unsigned long long)c->invokes,
                (unsigned long long)c->dup_ids,
                c->dup_ids ? " (each with its ops: duplicates.jsonl, report.html)" : "");
-    add_duplicates(w, s, rd);
+    report_dups_add(w, s, rd);
     if (c->props)
         cJSON_AddItemToObject(res, "id-properties",
                               idprops_json(c->props, (const char *const *)s->cfg->node_names));

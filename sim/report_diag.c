@@ -5,9 +5,8 @@
  * parameters eddy gave the node's control block (anchor, rate, strobe), and the fake time at a
  * later real time follows from them exactly (clockctl_fake_ns), drift and strobe included. The
  * clock faults in force are read off the same samples, as the changes since the clock was last
- * reset. The first op of each duplicated ID is read back from the history by report.c; its
- * incarnation is the number of restarts of its node before it, since no ok reply can come from
- * a node between its kill and its restart.
+ * reset. Every op of a duplicated ID comes with its node's incarnation: the first op of each of
+ * the ID set's entries is kept with the entry, the repeats by the checker.
  * Depends on: sim, check, diagnose, clockctl, buf, cJSON. Used by: report.
  */
 #include "report_diag.h"
@@ -22,18 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct name_ix {
-    const char *name;
-    uint32_t index;
-};
-
 struct report_diag {
     struct sim *s;
     struct diag *d;
     struct diag_op *ops; /* the current ID's */
     size_t ops_len, ops_cap;
-    struct name_ix *names; /* sorted by name, for ops read back from the history */
-    int64_t first_dup_ns;  /* when the first duplicate was returned, or -1 */
+    int64_t first_dup_ns; /* when the first duplicate was returned, or -1 */
 };
 
 /* ==== Clocks and starts, for diagnose.c ==== */
@@ -181,30 +174,13 @@ static void start_of(void *ctx, uint32_t node, uint32_t inc, struct diag_start *
                                .clock_applied = st->clock_applied};
 }
 
-/* The incarnation that was running at t: the restarts up to t. */
-static uint32_t incarnation_at(const struct sim *s, uint32_t node, int64_t t)
-{
-    const struct incarnation_log *l = &s->incarnations[node];
-    return (uint32_t)count_until(l->p, l->len, sizeof(*l->p),
-                                 offsetof(struct incarnation_start, t_ns), t);
-}
-
 /* ==== Set-up ==== */
-
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct name_ix *)a)->name, ((const struct name_ix *)b)->name);
-}
 
 struct report_diag *report_diag_new(struct sim *s)
 {
     struct report_diag *r = xcalloc(1, sizeof(*r));
     r->s = s;
     r->first_dup_ns = -1;
-    r->names = xcalloc(s->node_count ? s->node_count : 1, sizeof(*r->names));
-    for (uint32_t i = 0; i < s->node_count; i++)
-        r->names[i] = (struct name_ix){s->nodes[i].name, i};
-    qsort(r->names, s->node_count, sizeof(*r->names), name_cmp);
     r->d = diag_new(&(struct diag_env){.node_count = s->node_count,
                                        .node_names = (const char *const *)s->cfg->node_names,
                                        .acknowledged = s->check->acknowledged,
@@ -220,41 +196,23 @@ void report_diag_free(struct report_diag *r)
         return;
     diag_free(r->d);
     free(r->ops);
-    free(r->names);
     free(r);
 }
 
 /* ==== Duplicated IDs ==== */
 
-void report_diag_op(struct report_diag *r, const struct dup_op *d, bool found, const char *node,
-                    int64_t time_ns, uint64_t process, const char *client)
+void report_diag_op(struct report_diag *r, const struct dup_op *d)
 {
     if (r->ops_len == r->ops_cap) {
         r->ops_cap = r->ops_cap ? r->ops_cap * 2 : 16;
         r->ops = xrealloc(r->ops, r->ops_cap * sizeof(*r->ops));
     }
-    struct diag_op *o = &r->ops[r->ops_len++];
-    *o = (struct diag_op){.node = d->node,
-                          .incarnation = d->incarnation,
-                          .client = d->client,
-                          .process = d->process,
-                          .time_ns = d->time_ns,
-                          .known = true};
-    if (!d->first)
-        return;
-    /* Read back from the history: the node by name, the incarnation from the restarts. */
-    struct name_ix key = {.name = node}, *hit = NULL;
-    if (found && node)
-        hit = bsearch(&key, r->names, r->s->node_count, sizeof(*r->names), name_cmp);
-    if (!hit) {
-        o->known = false;
-        return;
-    }
-    o->node = hit->index;
-    o->time_ns = time_ns;
-    o->process = process;
-    o->client = client && client[0] == 'c' ? (uint32_t)strtoul(client + 1, NULL, 10) : 0;
-    o->incarnation = incarnation_at(r->s, o->node, time_ns);
+    r->ops[r->ops_len++] = (struct diag_op){.node = d->node,
+                                            .incarnation = d->incarnation,
+                                            .client = d->client,
+                                            .process = d->process,
+                                            .time_ns = d->time_ns,
+                                            .known = true};
 }
 
 void report_diag_id(struct report_diag *r, const char *id_text)

@@ -28,10 +28,9 @@ struct report_diag;
 struct report_diag *report_diag_new(struct sim *s);
 void report_diag_free(struct report_diag *r);
 
-/* One op of the duplicated ID being walked: d as the checker kept it; for d->first, whether its
- * details were read back (found) and what they were (node name, time). */
-void report_diag_op(struct report_diag *r, const struct dup_op *d, bool found, const char *node,
-                    int64_t time_ns, uint64_t process, const char *client);
+/* One op of the duplicated ID being walked, as the checker kept it (the first op of each of the
+ * ID set's entries comes with the entry, so every op is known in full). */
+void report_diag_op(struct report_diag *r, const struct dup_op *d);
 
 /* Ends the duplicated ID whose ops were just given. */
 void report_diag_id(struct report_diag *r, const char *id_text);

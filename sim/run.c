@@ -343,18 +343,25 @@ static void checker_cb(struct ev_loop *loop, ev_async *w, int revents)
         ev_break(loop, EVBREAK_ALL);
 }
 
+#define HOLD_CHECKER_ENV "EDDY_TEST_HOLD_CHECKER" /* for tests: see drain_checker */
+
 /* After the nodes are gone: the checker finishes what is queued and the end-of-run checks while
  * the loop serves signals, so that an interrupt still leaves results.json. */
 static void drain_checker(struct sim *s)
 {
+    /* A test hook: the checker stops here, as if the end-of-run checks of a long run kept it
+     * busy, so that a test can interrupt eddy while it waits for them. */
+    if (getenv(HOLD_CHECKER_ENV))
+        checkq_hold(s->checkq, true);
     if (s->reading_paused) {
         s->reading_paused = false;
         s->backpressure_ns += sim_clock_ns(s) - s->backpressure_since_ns;
     }
     s->draining = true;
+    /* An interrupted run looks for duplicates among the IDs in memory only: quick, whatever was
+     * spilled to disk. */
+    s->check->finish_memory_only = s->interrupted;
     checkq_close(s->checkq);
-    if (s->interrupted)
-        checkq_abort(s->checkq);
     while (!checkq_done(s->checkq))
         ev_run(s->loop, EVRUN_ONCE);
 }
@@ -404,16 +411,10 @@ static void net_cb(struct ev_loop *loop, ev_timer *w, int revents)
     sim_arm_net_timer(s);
 }
 
-#define HOLD_CHECKER_ENV "EDDY_TEST_HOLD_CHECKER" /* for tests: see limit_cb */
-
 static void limit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct sim *s = container_of(w, struct sim, limit_timer);
     sim_update_now(s);
-    /* A test hook: the checker takes nothing more from here on, as if the end-of-run checks of
-     * a long run kept it busy, so that a test can interrupt eddy while it waits for them. */
-    if (getenv(HOLD_CHECKER_ENV))
-        checkq_hold(s->checkq, true);
     stop_generating(s);
     sim_maybe_finish(s);
 }
@@ -508,9 +509,10 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
             "at once)\n",
             strsignal(w->signum));
     sim_update_now(s);
-    /* What the checker has not reached is counted, not checked: an interrupted run's verdict is
-     * unknown anyway, and the end-of-run checks can take a while on a long run. */
-    checkq_abort(s->checkq);
+    /* During the final checks (which can take a while after a long run), the checker stops
+     * where it is; before, it finishes quickly on its own (see drain_checker). */
+    if (s->draining)
+        checkq_abort(s->checkq);
     teardown(s);
 }
 
@@ -543,6 +545,29 @@ static uint64_t random_seed(void)
     if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
         seed = (uint64_t)mono_ns();
     return seed % 1000000000000ull; /* short enough to type */
+}
+
+_Static_assert(CHECKER_MEMORY_MIN == IDSET_MEMORY_MIN, "one smallest budget");
+_Static_assert(CHECKER_MEMORY_DEFAULT == IDSET_MEMORY_DEFAULT, "one default budget");
+
+/* Test hooks: fingerprints of fewer bits, or of the first bytes of each ID only, make
+ * different IDs share one, so that end-to-end tests reach the comparisons that tell them
+ * apart. */
+#define FINGERPRINT_BITS_ENV "EDDY_TEST_FINGERPRINT_BITS"
+#define FINGERPRINT_PREFIX_ENV "EDDY_TEST_FINGERPRINT_PREFIX"
+
+static unsigned test_fingerprint_bits(void)
+{
+    const char *v = getenv(FINGERPRINT_BITS_ENV);
+    long bits = v ? strtol(v, NULL, 10) : 0;
+    return bits >= 8 && bits <= 64 ? (unsigned)bits : 0;
+}
+
+static size_t test_fingerprint_prefix(void)
+{
+    const char *v = getenv(FINGERPRINT_PREFIX_ENV);
+    long n = v ? strtol(v, NULL, 10) : 0;
+    return n > 0 ? (size_t)n : 0;
 }
 
 static void sim_free(struct sim *s)
@@ -629,7 +654,11 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
                                         .dist = cfg->latency_dist,
                                         .seed = cfg->seed});
     s->check = xmalloc(sizeof(*s->check));
-    check_init(s->check, cfg->workload, cfg->time_limit_s);
+    check_init_with(s->check, cfg->workload, cfg->time_limit_s,
+                    &(struct idset_opts){.dir = s->run_dir,
+                                         .memory_max = cfg->checker_memory,
+                                         .fingerprint_bits = test_fingerprint_bits(),
+                                         .fingerprint_prefix = test_fingerprint_prefix()});
     check_track_id_properties(s->check, s->node_count);
     s->checkq = checkq_new(s->check, checker_event_cb, s);
     report_init(s);

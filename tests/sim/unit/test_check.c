@@ -142,6 +142,19 @@ Test(check, echo_errors_keep_a_bounded_number_of_texts)
 
 /* ==== unique-ids: duplicates ==== */
 
+/* The text of listed duplicate i, as check_entry_text gives it (NUL-terminated, static). */
+static const char *dup_text(size_t i)
+{
+    static char text[256];
+    struct buf b;
+    buf_init(&b, sizeof(text) - 1);
+    CHECK(check_entry_text(&chk, chk.dups[i].first, &b) == 0, "text of duplicate %zu", i);
+    memcpy(text, buf_peek(&b), buf_len(&b));
+    text[buf_len(&b)] = '\0';
+    buf_fini(&b);
+    return text;
+}
+
 Test(check, duplicates_are_counted_with_every_op)
 {
     check_init(&chk, WORKLOAD_UNIQUE_IDS, 10);
@@ -156,32 +169,49 @@ Test(check, duplicates_are_counted_with_every_op)
                                             .client = 4,
                                             .process = 3,
                                             .ref = 30,
+                                            .index = 31,
                                             .value = &a});
     ok_id(&chk, "\"\\u0061\"", 40);
     ok_id(&chk, "\"b\"", 50);
     ok_id(&chk, "\"c\"", 60);
     cr_expect_eq(chk.acknowledged, 6);
+    cr_expect_eq(chk.repeats, 3, "seen while running");
+    cr_expect_eq(chk.dup_ids, 0, "settled at the end");
+    check_finish(&chk);
+    cr_expect(chk.finished);
+    cr_expect_eq(chk.finish_error, 0);
     cr_expect_eq(chk.dup_ids, 2, "a and b are duplicated");
     cr_expect_eq(chk.dup_extra, 3, "ok ops beyond the first of each ID");
     cr_assert_eq(chk.dups_len, 2);
     cr_expect_eq(chk.dups[0].count, 3);
-    cr_expect_str_eq(chk.dups[0].text, "\"a\"");
+    cr_expect_str_eq(dup_text(0), "\"a\"");
     cr_expect_eq(chk.dups[1].count, 2);
-    cr_expect_str_eq(chk.dups[1].text, "\"b\"");
+    cr_expect_str_eq(dup_text(1), "\"b\"");
+    cr_assert_eq(chk.top_len, 2);
+    cr_expect_eq(chk.top[0].count, 3, "the most frequent first");
 
-    cr_assert_eq(chk.dup_ops_len, 5);
-    static const uint64_t refs[] = {10, 30, 40, 20, 50};
-    static const bool first[] = {true, false, false, true, false};
-    for (size_t i = 0; i < 5; i++) {
-        cr_expect_eq(chk.dup_ops[i].ref, refs[i], "dup op %zu: ref %llu", i,
+    /* The first op of each ID is kept with its entry; the repeats, sorted by entry and time. */
+    struct idset_op first;
+    cr_assert_eq(idset_entry(chk.ids, chk.dups[0].first, NULL, &first), 0);
+    cr_expect_eq(first.ref, 10);
+    cr_assert_eq(idset_entry(chk.ids, chk.dups[1].first, NULL, &first), 0);
+    cr_expect_eq(first.ref, 20);
+    cr_assert_eq(chk.dup_ops_len, 3);
+    static const uint64_t refs[] = {40, 30, 50};
+    for (size_t i = 0; i < 3; i++) {
+        cr_expect_eq(chk.dup_ops[i].ref, refs[i], "repeat %zu: ref %llu", i,
                      (unsigned long long)chk.dup_ops[i].ref);
-        cr_expect_eq(chk.dup_ops[i].first, first[i], "dup op %zu", i);
-        cr_expect_eq(chk.dup_ops[i].entry, chk.dups[i < 3 ? 0 : 1].entry, "dup op %zu entry", i);
+        cr_expect_eq(chk.dup_ops[i].entry, chk.dups[i < 2 ? 0 : 1].first, "repeat %zu entry", i);
     }
     cr_expect_eq(chk.dup_ops[1].process, 3);
     cr_expect_eq(chk.dup_ops[1].node, 1);
     cr_expect_eq(chk.dup_ops[1].client, 4);
     cr_expect_eq(chk.dup_ops[1].time_ns, 3000);
+    cr_expect_eq(chk.dup_ops[1].index, 31);
+    struct idset_entry_count ec[4];
+    cr_expect_eq(check_dup_entries(&chk, &chk.dups[0], ec, 4), 1);
+    cr_expect_eq(ec[0].entry, chk.dups[0].first);
+    cr_expect_eq(ec[0].count, 3);
     cr_expect(!chk.incomparable);
     check_fini(&chk);
     ASSERT_NO_LEAKS();
@@ -194,6 +224,7 @@ Test(check, failed_and_unknown_ops_never_duplicate)
     struct json_val v = scan("1");
     check_complete(&chk, &(struct check_op){.type = OP_INFO, .f = F_GENERATE, .value = &v});
     check_complete(&chk, &(struct check_op){.type = OP_FAIL, .f = F_GENERATE, .value = &v});
+    check_finish(&chk);
     cr_expect_eq(chk.dup_ids, 0);
     cr_expect_eq(chk.acknowledged, 1);
     check_fini(&chk);
@@ -205,6 +236,7 @@ static bool dup_pair(const char *a, const char *b)
     check_init(&chk, WORKLOAD_UNIQUE_IDS, 10);
     ok_id(&chk, a, 1);
     ok_id(&chk, b, 2);
+    check_finish(&chk);
     bool dup = chk.dup_ids == 1;
     CHECK(chk.dup_extra == (dup ? 1u : 0u), "%s, %s: dup_extra %llu", a, b,
           (unsigned long long)chk.dup_extra);
@@ -253,15 +285,19 @@ Test(check, dup_ops_are_bounded_and_counts_stay_exact, .timeout = 120)
                                                 .complete_ns = 1000,
                                                 .ref = i,
                                                 .value = &v});
+    check_finish(&chk);
     cr_expect_eq(chk.dup_ids, 1);
     cr_assert_eq(chk.dups_len, 1);
     cr_expect_eq(chk.dups[0].count, n);
     cr_expect_eq(chk.dup_extra, n - 1);
-    cr_expect_eq(chk.dup_ops_len, CHECK_DUP_OPS_MAX);
-    cr_expect_eq(chk.dup_ops_dropped, n - CHECK_DUP_OPS_MAX);
-    cr_expect_eq(chk.dup_ops[0].ref, 0);
-    cr_expect(chk.dup_ops[0].first);
-    cr_expect_eq(chk.dup_ops[CHECK_DUP_OPS_MAX - 1].ref, CHECK_DUP_OPS_MAX - 1);
+    cr_expect_eq(chk.dup_ops_len, CHECK_DUP_OPS_MAX, "the repeats kept");
+    cr_expect_eq(chk.dup_ops_dropped, n - 1 - CHECK_DUP_OPS_MAX, "and those counted only");
+    bool seen_first = false, seen_last = false;
+    for (size_t i = 0; i < chk.dup_ops_len; i++) {
+        seen_first |= chk.dup_ops[i].ref == 1;
+        seen_last |= chk.dup_ops[i].ref == CHECK_DUP_OPS_MAX;
+    }
+    cr_expect(seen_first && seen_last, "the first CHECK_DUP_OPS_MAX repeats are the ones kept");
     check_fini(&chk);
     ASSERT_NO_LEAKS();
 }
@@ -276,17 +312,18 @@ Test(check, many_distinct_duplicated_ids_are_all_tracked)
             snprintf(id, sizeof(id), "%d", i);
             ok_id(&chk, id, (uint64_t)(pass * 1000 + i));
         }
+    check_finish(&chk);
     cr_expect_eq(chk.dup_ids, 1000);
     cr_expect_eq(chk.dup_extra, 2000);
     cr_assert_eq(chk.dups_len, 1000);
     for (size_t i = 0; i < chk.dups_len; i++) {
-        CHECK(chk.dups[i].count == 3, "ID %s counted %llu times", chk.dups[i].text,
+        CHECK(chk.dups[i].count == 3, "ID %s counted %llu times", dup_text(i),
               (unsigned long long)chk.dups[i].count);
         char want[32];
         snprintf(want, sizeof(want), "%zu", i);
-        CHECK(strcmp(chk.dups[i].text, want) == 0, "dups[%zu] is %s", i, chk.dups[i].text);
+        CHECK(strcmp(dup_text(i), want) == 0, "dups[%zu] is %s", i, dup_text(i));
     }
-    cr_expect_eq(chk.dup_ops_len, 3000);
+    cr_expect_eq(chk.dup_ops_len, 2000, "the repeats (first ops are kept with the entries)");
     check_fini(&chk);
     ASSERT_NO_LEAKS();
 }

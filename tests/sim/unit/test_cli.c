@@ -696,3 +696,61 @@ Test(cli, a_missing_scenario_file_is_an_error)
     cr_expect(strstr(p.err, "--scenario") != NULL, "message: %s", p.err);
     config_fini(&p.c);
 }
+
+/* ==== Sizes (--checker-memory) ==== */
+
+Test(cli, sizes_take_binary_suffixes)
+{
+    static const struct {
+        char text[16];
+        uint64_t want;
+    } ok[] = {
+        {"0", 0},
+        {"1048576", 1048576},
+        {"512K", 512u << 10},
+        {"512k", 512u << 10},
+        {"64M", 64u << 20},
+        {"64MiB", 64u << 20},
+        {"64MB", 64u << 20},
+        {"2G", 2ull << 30},
+        {"1T", 1ull << 40},
+        {"7b", 7},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        uint64_t v = 1;
+        cr_expect_eq(cli_parse_size(ok[i].text, &v), 0, "%s", ok[i].text);
+        cr_expect_eq(v, ok[i].want, "%s gave %llu", ok[i].text, (unsigned long long)v);
+    }
+    static const char bad[][24] = {"",
+                                   "M",
+                                   "-1M",
+                                   " 1M",
+                                   "1.5G",
+                                   "1MM",
+                                   "1Mx",
+                                   "1 M",
+                                   "1Gi",
+                                   "99999999999999999999",
+                                   "20000000000T"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint64_t v;
+        cr_expect_eq(cli_parse_size(bad[i], &v), -EINVAL, "'%s' must be refused", bad[i]);
+    }
+}
+
+Test(cli, checker_memory_has_a_default_and_a_minimum)
+{
+    struct parsed p;
+    PARSE(&p, "-w", "unique-ids", "--bin", "x");
+    expect_ok(&p);
+    cr_expect_eq(p.c.checker_memory, CHECKER_MEMORY_DEFAULT);
+    config_fini(&p.c);
+    PARSE(&p, "-w", "unique-ids", "--checker-memory", "256M", "--bin", "x");
+    expect_ok(&p);
+    cr_expect_eq(p.c.checker_memory, 256u << 20);
+    config_fini(&p.c);
+    PARSE(&p, "-w", "unique-ids", "--checker-memory", "1M", "--bin", "x");
+    cr_expect_eq(p.rc, -EINVAL, "below the 2M minimum");
+    cr_expect(strstr(p.err, "--checker-memory") && strstr(p.err, "'1M'"), "%s", p.err);
+    config_fini(&p.c);
+}

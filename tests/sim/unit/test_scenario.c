@@ -85,6 +85,7 @@ Test(scenario, every_field_sets_the_config)
              "  \"restart-clock\": [\"behind\", \"replay\"],\n"
              "  \"clock-monotonic\": true,\n"
              "  \"log-stderr\": true,\n"
+             "  \"checker-memory\": \"64M\",\n"
              "  \"expect\": \"invalid\",\n"
              "  \"random\": {\"interval\": 0.5, \"from\": 2, \"until\": 9,\n"
              "             \"weights\": {\"kill\": 2, \"loss\": 0.5}},\n"
@@ -115,6 +116,7 @@ Test(scenario, every_field_sets_the_config)
     cr_expect_eq(c->restart_modes, (1u << RESTART_CLOCK_BEHIND) | (1u << RESTART_CLOCK_REPLAY));
     cr_expect(c->clock_monotonic);
     cr_expect(c->log_stderr);
+    cr_expect_eq(c->checker_memory, 64u << 20);
     cr_expect_eq(c->expect, 2);
     cr_expect_eq(c->weighted_interval_s, 0.5);
     cr_expect_eq(c->weighted_from_s, 2);
@@ -303,6 +305,8 @@ static const struct bad_case bad_cases[] = {
     {"{\"clock-monotonic\": 1}", "1", "clock-monotonic"},
     {"{\"log-stderr\": \"yes\"}", "\"yes\"", "log-stderr"},
     {"{\"expect\": \"maybe\"}", "\"maybe\"", "expect"},
+    {"{\"checker-memory\": \"1M\"}", "\"1M\"", "checker-memory"},
+    {"{\"checker-memory\": \"lots\"}", "\"lots\"", "checker-memory"},
     {"{\"name\": 5}", "5", "name"},
     {"{\"time_limit\": 10}", "\"time_limit\"", "time_limit"},
     {"{\"rate\": 5,\n \"Rate\": 6}", "\"Rate\"", "Rate"},
