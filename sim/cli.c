@@ -91,6 +91,7 @@ void config_defaults(struct config *c)
         .store = "store",
         .history = true,
         .checker_memory = CHECKER_MEMORY_DEFAULT,
+        .history_max = HISTORY_MAX_DEFAULT,
         .client_timeout_ms = 5000,
         .init_timeout_ms = 10000,
         .progress = true,
@@ -186,6 +187,11 @@ int cli_set_checker_memory(struct config *c, const char *v)
         return -EINVAL;
     c->checker_memory = n;
     return 0;
+}
+
+int cli_set_history_max(struct config *c, const char *v)
+{
+    return cli_parse_size(v, &c->history_max);
 }
 
 int cli_set_workload(struct config *c, const char *v)
@@ -629,6 +635,13 @@ static int apply(struct config *c, const struct option_spec *o, const char *v,
             return cli_err(err, elen,
                            "--checker-memory: must be a size of at least 2M (such as 512M or "
                            "2G), got '%s'",
+                           v);
+        return 0;
+    case OPT_HISTORY_MAX:
+        if (cli_set_history_max(c, v) < 0)
+            return cli_err(err, elen,
+                           "--history-max: must be a size such as 512M or 2G (0: no limit), got "
+                           "'%s'",
                            v);
         return 0;
     case OPT_NO_PROGRESS:

@@ -33,6 +33,7 @@ int cli_parse_ratio(const char *s, double *out);
  * optional "iB" or "B"): "512M", "2GiB", "1048576". 0, or -EINVAL. */
 int cli_parse_size(const char *s, uint64_t *out);
 int cli_set_checker_memory(struct config *c, const char *v);
+int cli_set_history_max(struct config *c, const char *v);
 
 /* Each sets one field from its textual form, as the flag of the same name does. */
 int cli_set_workload(struct config *c, const char *v);

@@ -52,6 +52,7 @@ enum fault_kind {
 #define NODE_ARGS_MAX 64u                   /* most arguments passed to the node */
 #define CHECKER_MEMORY_MIN (2ull << 20)     /* --checker-memory: the ID set's smallest budget */
 #define CHECKER_MEMORY_DEFAULT (1ull << 30) /* ...and its default */
+#define HISTORY_MAX_DEFAULT (1ull << 30)    /* --history-max: history.jsonl's budget */
 
 struct config {
     enum workload_kind workload;          /* -w; required (Maelstrom's lin-kv default is refused) */
@@ -79,6 +80,7 @@ struct config {
     const char *junit;        /* --junit FILE (extension) */
     bool history;             /* write history.jsonl (default); --no-history turns off */
     uint64_t checker_memory;  /* --checker-memory (extension): the ID set's budget, bytes */
+    uint64_t history_max;     /* --history-max (extension): history.jsonl's budget, 0 none */
     double client_timeout_ms; /* 5000, Maelstrom's client timeout */
     double init_timeout_ms;   /* 10000, Maelstrom's init timeout */
     bool progress;            /* live progress line when stderr is a terminal */

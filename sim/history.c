@@ -257,9 +257,20 @@ static char *reserve(struct history *h, size_t need)
     return p;
 }
 
+void history_set_max(struct history *h, uint64_t max_bytes)
+{
+    h->max_bytes = max_bytes;
+}
+
 static uint64_t finish(struct history *h, const struct out *l)
 {
     uint64_t at = h->offset;
+    if (h->max_bytes && (h->over_max || h->offset + l->n > h->max_bytes)) {
+        /* Past the budget: counted, not kept; the file ends at a whole line. */
+        h->over_max++;
+        h->index++;
+        return at;
+    }
     buf_commit(h->cur, l->n);
     h->offset += l->n;
     h->index++;

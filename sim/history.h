@@ -6,7 +6,9 @@
  * 1 MiB buffers that a writer thread writes in large blocks, so neither formatting nor a disk
  * that falls behind holds up the run (up to HISTORY_QUEUE_MAX buffers, after which the run
  * waits for the disk). A write error (a full disk) stops the file, keeps the count and is
- * reported once, and the run goes on with everything else intact.
+ * reported once, and the run goes on with everything else intact. A byte budget
+ * (history_set_max) stops the file the same way, at a whole line, before a long run at full
+ * speed fills the disk (267 bytes per op: 14 GB a minute).
  * Depends on: buf, json. Used by: run, check.
  */
 #ifndef EDDY_SIM_HISTORY_H
@@ -63,12 +65,19 @@ struct history {
     int error;                /* first write error seen (positive errno), 0 if none */
     uint64_t lost;            /* lines not written because of it, as last reported */
     uint64_t lost_here;       /* of those, lines dropped before reaching the writer */
+    uint64_t max_bytes;       /* the budget, 0 for none */
+    uint64_t over_max;        /* lines not written because of it */
 };
 
 /* Opens path for writing (truncating). 0, or a negative errno. path NULL = count only. */
 int history_open(struct history *h, const char *path);
 
-/* Appends an op; returns the byte offset of its line in the file (the op's reference). */
+/* Stops the file (lines counted in over_max, not written) before it would pass max_bytes; 0 for
+ * no limit. */
+void history_set_max(struct history *h, uint64_t max_bytes);
+
+/* Appends an op; returns the byte offset of its line in the file (the op's reference; past the
+ * budget, the offset the file stopped at). */
 uint64_t history_op(struct history *h, const struct op_rec *r);
 
 /* Appends a nemesis event: f ("start-partition"), value (JSON text). */

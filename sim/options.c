@@ -123,6 +123,9 @@ static const struct option_spec options[] = {
      "memory for the set of IDs (at least 2M, such as 512M); past it the checker spills to the run "
      "directory",
      OPTION_EDDY, NULL, OPT_CHECKER_MEMORY},
+    {"--history-max", NULL, "SIZE", "1G",
+     "history.jsonl stops at this size, on a whole line, and says so (0: no limit)", OPTION_EDDY,
+     NULL, OPT_HISTORY_MAX},
     {"--no-progress", NULL, NULL, NULL, "no progress bar, even on a terminal", OPTION_EDDY, NULL,
      OPT_NO_PROGRESS},
 };

@@ -60,6 +60,7 @@ enum option_id {
     OPT_FAIL_FAST,
     OPT_NO_HISTORY,
     OPT_CHECKER_MEMORY,
+    OPT_HISTORY_MAX,
     OPT_NO_PROGRESS,
     OPT_COUNT,
 };

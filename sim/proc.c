@@ -256,26 +256,54 @@ static void proc_stdout_cb(struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
+static uint64_t env_bytes(const char *name, uint64_t fallback)
+{
+    const char *env = getenv(name);
+    char *end;
+    unsigned long long v = env ? strtoull(env, &end, 10) : 0;
+    return env && *env && !*end && v > 0 ? v : fallback;
+}
+
 static uint64_t log_max(void)
 {
     static uint64_t max;
-    if (!max) {
-        const char *env = getenv(PROC_LOG_MAX_ENV);
-        char *end;
-        unsigned long long v = env ? strtoull(env, &end, 10) : 0;
-        max = env && *env && !*end && v > 0 ? v : PROC_LOG_MAX;
-    }
+    if (!max)
+        max = env_bytes(PROC_LOG_MAX_ENV, PROC_LOG_MAX);
     return max;
+}
+
+/* A cap per log alone lets a thousand nodes write 256 GB: the logs share a total too. */
+static uint64_t logs_total;
+static bool logs_full;
+
+bool proc_logs_full(void)
+{
+    return logs_full;
 }
 
 static void log_write(struct proc *p, const char *data, size_t n)
 {
     if (p->log_fd < 0 || p->log_truncated)
         return;
+    static uint64_t total_max;
+    if (!total_max)
+        total_max = env_bytes(PROC_LOGS_MAX_ENV, PROC_LOGS_MAX);
+    if (logs_total + n > total_max && p->log_bytes + n <= log_max()) {
+        static const char note[] = "\n[eddy: log truncated: the node logs together reached "
+                                   "their size limit]\n";
+        n = (size_t)(total_max - logs_total);
+        p->log_truncated = true;
+        logs_full = true;
+        logs_total += n;
+        if (write(p->log_fd, data, n) < 0 || write(p->log_fd, note, sizeof(note) - 1) < 0)
+            return;
+        return;
+    }
     uint64_t max = log_max();
     if (p->log_bytes + n > max) {
         static const char note[] = "\n[eddy: log truncated at its size limit]\n";
         n = (size_t)(max - p->log_bytes);
+        logs_total += n;
         p->log_truncated = true;
         if (write(p->log_fd, data, n) < 0 || write(p->log_fd, note, sizeof(note) - 1) < 0)
             return;
@@ -294,6 +322,7 @@ static void log_write(struct proc *p, const char *data, size_t n)
         data += k;
         n -= (size_t)k;
         p->log_bytes += (uint64_t)k;
+        logs_total += (uint64_t)k;
     }
 }
 

@@ -28,6 +28,10 @@
 #define PROC_RING_LINES 32                   /* recent lines kept, as Maelstrom's debug buffers */
 #define PROC_RING_LINE_MAX 512               /* bytes kept of each of them */
 
+/* All node logs together: a cap per log alone lets a thousand nodes write 256 GB. */
+#define PROC_LOGS_MAX (1ull << 30)             /* bytes of stderr kept in all node logs... */
+#define PROC_LOGS_MAX_ENV "EDDY_NODE_LOGS_MAX" /* ...unless this says otherwise (bytes; tests) */
+
 #define PROC_FDS_PER_NODE 5 /* held per node: stdin, stdout, stderr, log, exec pipe */
 #define PROC_FDS_OWN 64     /* eddy's own, spawning included: store files, libev, threads */
 
@@ -124,6 +128,9 @@ unsigned proc_flush_dirty(void);
  * writes waits in the pipe, and a node that fills it blocks. A read under way finishes its
  * chunk's lines. A dead node's last output is still drained. */
 void proc_stdout_pause(struct proc *p, bool pause);
+
+/* True once the node logs together reached PROC_LOGS_MAX: every log stopped there. */
+bool proc_logs_full(void);
 
 /* Sends a signal to the node's whole process group (its children included). */
 void proc_signal(struct proc *p, int sig);

@@ -608,6 +608,15 @@ static void add_config(cJSON *res, const struct sim *s)
                  strerror(s->hist.error), (unsigned long long)s->hist.lost);
         add_str(e, "history-error", msg);
     }
+    if (proc_logs_full())
+        add_str(e, "node-logs-limit",
+                "the node logs together reached their size limit; each "
+                "log stopped there (see nodes' log-truncated)");
+    if (s->hist.over_max) {
+        cJSON *h = add_obj(e, "history-limit");
+        add_num(h, "max-bytes", (double)s->hist.max_bytes);
+        add_num(h, "lines-not-written", (double)s->hist.over_max);
+    }
     if (c->scenario)
         add_str(e, "scenario", c->scenario);
     add_checker(e, s);
@@ -768,6 +777,12 @@ int report_write(struct sim *s)
     if (s->hist.error)
         printf("History: incomplete (%s); %llu lines not written\n", strerror(s->hist.error),
                (unsigned long long)s->hist.lost);
+    if (proc_logs_full())
+        printf("Node logs: each stopped where they reached their size limit together\n");
+    if (s->hist.over_max)
+        printf("History: stopped at its size limit (--history-max, %llu bytes); %llu lines not "
+               "written\n",
+               (unsigned long long)s->hist.max_bytes, (unsigned long long)s->hist.over_max);
     if (s->backpressure_pauses)
         printf("Checker: it fell behind the nodes, so their output was not read %llu times, "
                "%.1f s in all (back-pressure: the nodes were slowed down, not their ops)\n",

@@ -684,7 +684,10 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     if (s->clock_needed)
         faults_setup_clock(s);
 
-    if (history_open(&s->hist, cfg->history ? store_path(s, "history.jsonl") : NULL) < 0) {
+    int hrc = history_open(&s->hist, cfg->history ? store_path(s, "history.jsonl") : NULL);
+    if (cfg->history)
+        history_set_max(&s->hist, cfg->history_max);
+    if (hrc < 0) {
         fprintf(stderr, "eddy: cannot write %s: %s\n", store_path(s, "history.jsonl"),
                 strerror(s->hist.error));
         sim_free(s);

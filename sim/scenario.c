@@ -602,6 +602,7 @@ static int apply_field(struct ctx *x, struct config *c, const struct json_val *k
         {"latency-dist", cli_set_latency_dist, "constant, uniform or exponential"},
         {"availability", cli_set_availability, "\"total\" or a number from 0 to 1"},
         {"checker-memory", cli_set_checker_memory, "a size of at least 2M, such as \"512M\""},
+        {"history-max", cli_set_history_max, "a size such as \"512M\" (0: no limit)"},
     };
     for (size_t i = 0; i < ARRAY_LEN(simple); i++) {
         if (!key_is(k, simple[i].key))

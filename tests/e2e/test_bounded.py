@@ -192,6 +192,46 @@ def test_full_disk_under_the_checker_makes_the_verdict_unknown():
         check("Checker: incomplete" in p.stdout, f"the summary says so: {p.stdout}")
 
 
+# ==== Disk per op: the history and the node logs ====
+
+def test_history_stops_at_its_budget():
+    r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "2", "--time-limit", "2",
+             "--rate", "max", "--history-max", "1M"])
+    check(r.code == 0, "a budget is not a fault: the run is valid", r)
+    path = os.path.join(r.dir, "history.jsonl")
+    size = os.path.getsize(path)
+    check(1 << 19 < size <= 1 << 20, f"history.jsonl stopped at its budget: {size} bytes", r)
+    with open(path) as f:
+        lines = f.read().splitlines()
+    json.loads(lines[-1])  # the file ends on a whole line
+    lim = r.results["eddy"]["history-limit"]
+    check(lim["max-bytes"] == 1 << 20 and lim["lines-not-written"] > 0, f"and says so: {lim}", r)
+    stats = r.results["stats"]
+    check(len(lines) + lim["lines-not-written"] == 2 * stats["count"],
+          "every line is written or counted (an invoke and a completion per op)", r)
+    check("History: stopped at its size limit" in r.out, "the summary says so", r)
+    r.cleanup()
+
+
+def test_node_logs_stop_at_their_total():
+    """Each node's log has its own cap, and all of them together another (here 3 MB across
+    three chatty nodes, each allowed 100 MB): a thousand nodes cannot write 256 GB."""
+    r = Run(["-w", "unique-ids", "--bin", pynode(), "--node-count", "3", "--time-limit", "2",
+             "--rate", "20", "--", "--mode", "chatty"],
+            env={"EDDY_NODE_LOGS_MAX": "3000000", "EDDY_NODE_LOG_MAX": "100000000"})
+    check(r.code == 0, "chatter is not a fault", r)
+    logs = os.path.join(r.dir, "node-logs")
+    sizes = {n: os.path.getsize(os.path.join(logs, n)) for n in os.listdir(logs)}
+    note = "\n[eddy: log truncated: the node logs together reached their size limit]\n"
+    check(sum(sizes.values()) <= 3000000 + 3 * len(note), f"3 MB in all: {sizes}", r)
+    check(sum(sizes.values()) >= 3000000, f"and not less: {sizes}", r)
+    check(all(r.node_log(n[:-4]).endswith(note) for n in sizes), "each log says why it stopped",
+          r)
+    check("node-logs-limit" in r.results["eddy"], "results.json says so", r)
+    check(all(n["log-truncated"] for n in r.results["nodes"].values()), "per node too", r)
+    r.cleanup()
+
+
 def node_pids_of(pid):
     out = []
     for entry in os.listdir("/proc"):

@@ -754,3 +754,24 @@ Test(cli, checker_memory_has_a_default_and_a_minimum)
     cr_expect(strstr(p.err, "--checker-memory") && strstr(p.err, "'1M'"), "%s", p.err);
     config_fini(&p.c);
 }
+
+Test(cli, history_max_has_a_default_and_0_for_none)
+{
+    struct parsed p;
+    PARSE(&p, "-w", "unique-ids", "--bin", "x");
+    expect_ok(&p);
+    cr_expect_eq(p.c.history_max, HISTORY_MAX_DEFAULT);
+    config_fini(&p.c);
+    PARSE(&p, "-w", "unique-ids", "--history-max", "0", "--bin", "x");
+    expect_ok(&p);
+    cr_expect_eq(p.c.history_max, 0);
+    config_fini(&p.c);
+    PARSE(&p, "-w", "unique-ids", "--history-max=3G", "--bin", "x");
+    expect_ok(&p);
+    cr_expect_eq(p.c.history_max, 3ull << 30);
+    config_fini(&p.c);
+    PARSE(&p, "-w", "unique-ids", "--history-max", "lots", "--bin", "x");
+    cr_expect_eq(p.rc, -EINVAL);
+    cr_expect(strstr(p.err, "--history-max") && strstr(p.err, "'lots'"), "%s", p.err);
+    config_fini(&p.c);
+}

@@ -224,6 +224,40 @@ Test(history, offsets_point_at_each_line_across_many_blocks, .timeout = 120)
     free(file);
 }
 
+Test(history, the_file_stops_at_its_budget_on_a_whole_line, .timeout = 120)
+{
+    /* A 100,000-byte budget, and lines of about 150 bytes: the file keeps a prefix of whole
+     * lines, the rest is counted, and every op after the cut gets the cut as its offset. */
+    enum { LINES = 5000, MAX = 100000 };
+    struct history h;
+    cr_assert_eq(history_open(&h, path), 0);
+    history_set_max(&h, MAX);
+    char value[64];
+    uint64_t last = 0;
+    for (uint32_t i = 0; i < LINES; i++) {
+        int n = snprintf(value, sizeof(value), "\"n%u-%u\"", i % 5, i);
+        struct op_rec r = op(OP_OK, F_GENERATE, value);
+        r.value_len = (size_t)n;
+        last = history_op(&h, &r);
+    }
+    cr_assert_eq(history_close(&h), 0);
+    size_t len;
+    char *file = read_all(path, &len);
+    cr_assert_not_null(file);
+    cr_expect_leq(len, MAX, "%zu bytes for a budget of %d", len, MAX);
+    cr_expect_gt(len, MAX - 400, "stopped at the last line that fitted: %zu", len);
+    cr_expect_eq(file[len - 1], '\n', "a whole line");
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += file[i] == '\n';
+    cr_expect_eq(lines + h.over_max, LINES, "%zu lines written, %llu counted", lines,
+                 (unsigned long long)h.over_max);
+    cr_expect_eq(h.index, LINES, "indices go on past the cut");
+    cr_expect_eq(last, len, "an op past the cut gets the cut as its offset");
+    cr_expect_eq(h.error, 0, "a budget is not an error");
+    free(file);
+}
+
 Test(history, counting_only_without_a_path)
 {
     struct history h;

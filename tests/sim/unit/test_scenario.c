@@ -86,6 +86,7 @@ Test(scenario, every_field_sets_the_config)
              "  \"clock-monotonic\": true,\n"
              "  \"log-stderr\": true,\n"
              "  \"checker-memory\": \"64M\",\n"
+             "  \"history-max\": \"2G\",\n"
              "  \"expect\": \"invalid\",\n"
              "  \"random\": {\"interval\": 0.5, \"from\": 2, \"until\": 9,\n"
              "             \"weights\": {\"kill\": 2, \"loss\": 0.5}},\n"
@@ -117,6 +118,7 @@ Test(scenario, every_field_sets_the_config)
     cr_expect(c->clock_monotonic);
     cr_expect(c->log_stderr);
     cr_expect_eq(c->checker_memory, 64u << 20);
+    cr_expect_eq(c->history_max, 2ull << 30);
     cr_expect_eq(c->expect, 2);
     cr_expect_eq(c->weighted_interval_s, 0.5);
     cr_expect_eq(c->weighted_from_s, 2);
@@ -307,6 +309,7 @@ static const struct bad_case bad_cases[] = {
     {"{\"expect\": \"maybe\"}", "\"maybe\"", "expect"},
     {"{\"checker-memory\": \"1M\"}", "\"1M\"", "checker-memory"},
     {"{\"checker-memory\": \"lots\"}", "\"lots\"", "checker-memory"},
+    {"{\"history-max\": \"-1\"}", "\"-1\"", "history-max"},
     {"{\"name\": 5}", "5", "name"},
     {"{\"time_limit\": 10}", "\"time_limit\"", "time_limit"},
     {"{\"rate\": 5,\n \"Rate\": 6}", "\"Rate\"", "Rate"},
