@@ -177,6 +177,7 @@ void report_dups_add(cJSON *w, struct sim *s, struct report_diag *rd)
                 "eddy: cannot write duplicates.jsonl: %s (results.json keeps the first %d)\n",
                 strerror(errno), REPORT_DUPS_IN_RESULTS);
     uint64_t max = file_max(), written = 0, file_ids = 0;
+    bool file_full = false;
     int write_err = 0;
     struct idset_entry_count *entries = NULL;
     size_t entries_cap = 0;
@@ -204,7 +205,7 @@ void report_dups_add(cJSON *w, struct sim *s, struct report_diag *rd)
         cJSON_AddItemToObject(d, "ops", ops);
         add_ops(s, ops, entries, nentries, rd);
         report_diag_id(rd, full);
-        if (all && !write_err && written < max) {
+        if (all && !write_err && !file_full) {
             char *line = cJSON_PrintUnformatted(d);
             size_t len = strlen(line) + 1;
             if (written + len <= max) {
@@ -213,7 +214,7 @@ void report_dups_add(cJSON *w, struct sim *s, struct report_diag *rd)
                 written += len;
                 file_ids++;
             } else {
-                written = max; /* full: later (shorter) lines would break the order */
+                file_full = true; /* later (shorter) lines would break the order */
             }
             cJSON_free(line);
         }
@@ -232,7 +233,7 @@ void report_dups_add(cJSON *w, struct sim *s, struct report_diag *rd)
     cJSON *f = cJSON_CreateObject();
     cJSON_AddItemToObject(w, "duplicates-file", f);
     add_num(f, "ids", (double)file_ids);
-    add_num(f, "bytes", (double)EDDY_MIN(written, max));
+    add_num(f, "bytes", (double)written);
     if (file_ids < c->dup_ids) {
         add_num(f, "ids-not-written", (double)(c->dup_ids - file_ids));
         add_str(f, "why",

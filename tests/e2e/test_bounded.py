@@ -192,6 +192,27 @@ def test_full_disk_under_the_checker_makes_the_verdict_unknown():
         check("Checker: incomplete" in p.stdout, f"the summary says so: {p.stdout}")
 
 
+def test_duplicates_file_stops_at_its_size():
+    """duplicates.jsonl keeps whole lines, in the order the IDs were first returned, up to its
+    size limit (here 100 kB, through a test hook); results.json says how many were left out."""
+    r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "3", "--time-limit", "1",
+             "--rate", "max", "--concurrency", "10n", "--no-history", "--ids", "counter"],
+            env={"EDDY_DUPLICATES_MAX": "100000"})
+    check(r.code == 1, "invalid", r)
+    w = r.results["workload"]
+    path = os.path.join(r.dir, "duplicates.jsonl")
+    size = os.path.getsize(path)
+    check(50000 < size <= 100000, f"duplicates.jsonl stopped at its limit: {size} bytes", r)
+    with open(path) as f:
+        lines = [json.loads(line) for line in f]
+    f = w["duplicates-file"]
+    check(f["ids"] == len(lines) and f["bytes"] == size, f"results.json knows: {f}", r)
+    check(f["ids-not-written"] == w["duplicated-count"] - len(lines) > 0, f"{f}", r)
+    ids = [d["id"] for d in lines]
+    check(ids == sorted(ids), "in the order first returned (a counter's order)", r)
+    r.cleanup()
+
+
 # ==== Disk per op: the history and the node logs ====
 
 def test_history_stops_at_its_budget():

@@ -328,6 +328,35 @@ Test(check, many_distinct_duplicated_ids_are_all_tracked)
     ASSERT_NO_LEAKS();
 }
 
+Test(check, duplicated_ids_listed_are_bounded_and_counts_stay_exact, .timeout = 120)
+{
+    /* Three more duplicated IDs than the checker lists: every one is counted, the list keeps
+     * the first CHECK_DUPS_LISTED by when they were first returned, and the most frequent one
+     * (returned three times, among the last) is still the first of the top list. */
+    check_init(&chk, WORKLOAD_UNIQUE_IDS, 10);
+    const uint32_t n = CHECK_DUPS_LISTED + 3;
+    char id[32];
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < n; i++) {
+            snprintf(id, sizeof(id), "%u", i);
+            ok_id(&chk, id, (uint64_t)pass * n + i);
+        }
+    ok_id(&chk, "12", 0); /* a third time: the most frequent */
+    check_finish(&chk);
+    cr_expect_eq(chk.dup_ids, n);
+    cr_expect_eq(chk.dup_extra, (uint64_t)n + 1);
+    cr_assert_eq(chk.dups_len, CHECK_DUPS_LISTED);
+    for (size_t i = 0; i < chk.dups_len; i++)
+        CHECK(i == 0 || chk.dups[i].first > chk.dups[i - 1].first, "listed in order");
+    cr_expect_str_eq(dup_text(0), "0");
+    cr_expect_str_eq(dup_text(CHECK_DUPS_LISTED - 1), "1048575");
+    cr_assert_eq(chk.top_len, CHECK_DUPS_TOP);
+    cr_expect_eq(chk.top[0].count, 3);
+    cr_expect_eq(chk.top[1].count, 2);
+    check_fini(&chk);
+    ASSERT_NO_LEAKS();
+}
+
 Test(check, an_id_longer_than_the_set_accepts_is_counted_apart)
 {
     size_t n = IDSET_VALUE_MAX + 10;
