@@ -109,14 +109,15 @@ struct check {
     struct idprops *props; /* ID order and shape, when check_track_id_properties asked */
     char *ids_dir;         /* where its spill files go (NULL: $TMPDIR) */
     uint64_t acknowledged;
-    uint64_t repeats;        /* ok ops whose ID the set held in memory, while running */
-    uint64_t unchecked;      /* ok ops whose ID could not be checked: the spill failed */
-    bool finished;           /* check_finish() ran (dup_ids and below are final) */
-    bool finish_memory_only; /* set before the end: skip the IDs spilled to disk */
-    int finish_error;        /* idset_finish()'s error: the counts below are incomplete */
-    uint64_t dup_ids;        /* distinct IDs seen more than once */
-    uint64_t dup_extra;      /* ok ops beyond the first for some ID */
-    struct dup_id *dups;     /* the first CHECK_DUPS_LISTED, by first entry */
+    uint64_t repeats;         /* ok ops whose ID the set held in memory, while running */
+    uint64_t unchecked;       /* ok ops whose ID could not be checked: the spill failed */
+    int64_t spill_started_ns; /* completion time of an op soon after the first run went to disk */
+    bool finished;            /* check_finish() ran (dup_ids and below are final) */
+    bool finish_memory_only;  /* set before the end: skip the IDs spilled to disk */
+    int finish_error;         /* idset_finish()'s error: the counts below are incomplete */
+    uint64_t dup_ids;         /* distinct IDs seen more than once */
+    uint64_t dup_extra;       /* ok ops beyond the first for some ID */
+    struct dup_id *dups;      /* the first CHECK_DUPS_LISTED, by first entry */
     size_t dups_len, dups_cap;
     struct dup_id top[CHECK_DUPS_TOP]; /* the most frequent, most frequent first */
     size_t top_len;

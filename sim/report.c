@@ -276,6 +276,9 @@ static void add_id_checker(cJSON *w, struct sim *s, struct buf *summary)
     add_num(k, "disk-bytes", (double)idset_disk_bytes(c->ids));
     add_num(k, "runs-on-disk", (double)idset_runs(c->ids));
     add_num(k, "repeats-seen-while-running", (double)c->repeats);
+    add_num(k, "ops-beyond-first", (double)c->dup_extra);
+    if (c->spill_started_ns)
+        add_num(k, "runs-from-s", (double)c->spill_started_ns / 1e9);
     char why[512];
     why[0] = '\0';
     if (idset_error(c->ids))

@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """eddy's benchmark table (make bench). Not a test: it measures and prints, it asserts nothing.
 
-    python3 tests/bench/bench.py BUILD_DIR [--runs N] [--quick]
+    python3 tests/bench/bench.py BUILD_DIR [--runs N] [--quick] [--only 1,7,8,9]
 
 Every figure is the median of N runs (default 5) measured in this one invocation on this
 machine, so ratios between rows are meaningful even when the machine is shared and noisy. The
 ratio of (3) to (1), and the price of the history, are medians of per-round ratios: each round
 runs (1), (3) and (3) without the history one after the other, so that the runs compared see the
 same machine, whatever the other tenants do between rounds.
+
+(7) to (9) measure the bounds on the checker: memory per ID (the ID set fed directly), and two
+10-minute runs at full speed, made once each (their length is the point): peak RSS, throughput
+while the ID set spills against throughput before, and a counter's duplicates counted exactly.
+--quick shortens them to 60 s. --only runs the listed figures alone (1 to 6 go together).
 """
 import json
 import os
@@ -22,6 +27,12 @@ import time
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
 RUNS = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
 QUICK = "--quick" in sys.argv
+ONLY = (set(sys.argv[sys.argv.index("--only") + 1].split(",")) if "--only" in sys.argv
+        else None)
+
+
+def wanted(fig):
+    return ONLY is None or fig in ONLY
 EDDY = os.path.join(BUILD, "bin", "eddy")
 NODE = os.path.join(BUILD, "bin", "eddy-node")
 PIPE = os.path.join(BUILD, "tests", "pipe_bench")
@@ -33,10 +44,10 @@ def med(xs):
     return statistics.median(xs)
 
 
-def eddy_run(args, store):
+def eddy_run(args, store, codes=(0, 1)):
     p = subprocess.run([EDDY, "test", "--store", store, "--no-progress"] + args,
                        capture_output=True, text=True)
-    if p.returncode not in (0, 1):
+    if p.returncode not in codes:
         raise RuntimeError(f"eddy exited {p.returncode}: {p.stderr}")
     with open(os.path.join(store, "latest", "results.json")) as f:
         r = json.load(f)
@@ -82,15 +93,93 @@ def node_alone(n, path):
     return med(rates), med(rss)
 
 
+def idset_bench(count, id_bytes=0):
+    out = subprocess.run([os.path.join(BUILD, "tests", "idset_bench"), str(count), str(id_bytes)],
+                         capture_output=True, text=True).stdout
+    return dict(kv.split("=") for kv in out.split())
+
+
+def rates(r, limit):
+    """ok ops/s per whole bucket of the client phase, with each bucket's start time."""
+    p = r["plot"]
+    width = p["bucket-seconds"]
+    return [(b["t"], b["ok"] / width) for b in p["buckets"] if b["t"] + width <= limit]
+
+
+def checker_figures(rows):
+    # (7) Memory per ID, exactly: the ID set fed eddy-node's IDs, then 64 KB IDs.
+    if wanted("7"):
+        f = idset_bench(1_000_000 if QUICK else 10_000_000)
+        rows.append((f"7. ID set memory per ID, eddy-node's IDs, {int(f['ids']):,} IDs",
+                     f"{float(f['bytes_per_id']):.1f} bytes/ID",
+                     f"{float(f['worst_bytes_per_id']):.1f} at worst on the way; plus a fixed "
+                     f"{int(f['fixed_bytes']) / 2**20:.1f} MiB (window of recent IDs); "
+                     f"{float(f['inserts_per_s']):,.0f} inserts/s"))
+        f = idset_bench(5_000 if QUICK else 20_000, 65536)
+        rows.append((f"7. ID set memory per ID, 64 KB IDs, {int(f['ids']):,} IDs",
+                     f"{float(f['bytes_per_id']):.1f} bytes/ID",
+                     f"plus a fixed {int(f['fixed_bytes']) / 2**20:.1f} MiB; the IDs' "
+                     f"{int(f['disk_bytes']) / 2**30:.2f} GiB went to the spill file"))
+    secs = 60 if QUICK else 600
+    store = tempfile.mkdtemp(prefix="eddy-bench-long-")
+    base = ["-w", "unique-ids", "--bin", NODE, "--node-count", "3", "--rate", "max",
+            "--concurrency", "100n", "--time-limit", str(secs), "--no-history"]
+    # (8) Ten minutes at full speed on 3 eddy-nodes: peak RSS, and throughput once the ID set
+    # spills (past its 1 GiB default budget) against throughput before, from the same run.
+    if wanted("8"):
+        r = eddy_run(base, store)
+        k = r["workload"]["eddy-checker"]
+        rss = r["eddy"]["max-rss-kb"] * 1024
+        rows.append((f"8. {secs} s at --rate max, 3 eddy-nodes: eddy's peak RSS",
+                     f"{rss / 2**30:.2f} GiB",
+                     f"{r['stats']['ok-count']:,} IDs; ID set {k['bytes-max'] / 2**30:.2f} GiB "
+                     f"at most (budget {k['memory-budget'] / 2**30:.0f} GiB), "
+                     f"{k['runs-on-disk']:,} runs and {k['disk-bytes'] / 2**30:.1f} GiB on disk"))
+        series = rates(r, secs)
+        start = k.get("runs-from-s")
+        if start is None:
+            rows.append(("8. throughput while spilling / in memory", "n/a",
+                         "the ID set never spilled"))
+        else:
+            before = [x for t, x in series if t + r["plot"]["bucket-seconds"] <= start]
+            after = [x for t, x in series if t >= start]
+            rows.append(("8. throughput while spilling / in memory, same run",
+                         f"{statistics.median(after) / statistics.median(before):.2f}",
+                         f"medians of {r['plot']['bucket-seconds']:.1f}-s buckets: "
+                         f"{statistics.median(before):,.0f} ok ops/s before {start:.0f} s, "
+                         f"{statistics.median(after):,.0f} after"))
+    # (9) The same with eddy-node's counter: every ID returned by up to three nodes. Node i
+    # returns 1, 2, ... c_i, so the duplicated IDs are the second largest c_i and the ops beyond
+    # the first of each ID sum(c) - max(c): the run's own per-node counts check the checker.
+    if wanted("9"):
+        r = eddy_run(base + ["--ids", "counter"], store)
+        w = r["workload"]
+        c = sorted(n["ok"] for n in r["nodes"].values())
+        exact = (w["duplicated-count"] == c[-2] and
+                 w["eddy-checker"]["ops-beyond-first"] == sum(c) - c[-1])
+        rows.append((f"9. {secs} s at --rate max, 3 eddy-nodes --ids counter: duplicates",
+                     f"{w['duplicated-count']:,} duplicated IDs",
+                     f"{'exact' if exact else 'NOT EXACT'}: per-node ok counts {c} give "
+                     f"{c[-2]:,} and {sum(c) - c[-1]:,} ops beyond the first (eddy: "
+                     f"{w['eddy-checker']['ops-beyond-first']:,}); peak RSS "
+                     f"{r['eddy']['max-rss-kb'] / 2**20:.2f} GiB, "
+                     f"{w['eddy-checker']['runs-on-disk']:,} runs on disk"))
+    shutil.rmtree(store, ignore_errors=True)
+
+
 def main():
     store = tempfile.mkdtemp(prefix="eddy-bench-")
     rows = []
     print(f"eddy benchmark: {machine()}; median of {RUNS} runs\n", flush=True)
+    if ONLY is not None and not ONLY & {"1", "2", "3", "4", "5", "6"}:
+        checker_figures(rows)
+        print_rows(rows)
+        return
 
     # (1) The ceiling, and (3) the whole data path with the history written, in pairs.
     secs = "5" if QUICK else "10"
     base = ["-w", "unique-ids", "--bin", NODE, "--node-count", "3", "--rate", "max",
-            "--concurrency", "100n", "--time-limit", secs]
+            "--concurrency", "100n", "--time-limit", secs, "--history-max", "0"]
     # Each round also runs (3) without the history, for (6), so that its price is measured
     # against the same machine too.
     limits, opss, opss_nh = [], [], []
@@ -135,15 +224,7 @@ def main():
                  f"eddy peak RSS {med([r['eddy']['max-rss-kb'] for r in big]) / 1024:.0f} MB, "
                  f"{med([r['stats']['ok-count'] / 5 for r in big]):,.0f} ops/s"))
 
-    # (6) The checker at 10 million IDs (exactly: a program feeds it eddy-node's IDs), and the
-    # price of the history.
-    out = subprocess.run([os.path.join(BUILD, "tests", "idset_bench"), "10000000"],
-                         capture_output=True, text=True).stdout
-    f = dict(kv.split("=") for kv in out.split())
-    rows.append(("6. checker memory at 10,000,000 IDs (exact set of eddy-node IDs)",
-                 f"{float(f['bytes_per_id']):.1f} bytes/ID",
-                 f"{float(f['worst_bytes_per_id']):.1f} at worst, while the table grows; "
-                 f"{float(f['inserts_per_s']):,.0f} inserts/s"))
+    # (6) The price of the history (the checker's memory, once here, is (7)).
     rows.append(("6. throughput without the history (as 3)", f"{ops_nh:,.0f} ok ops/s",
                  f"history costs {history_cost * 100:.0f}%, median of paired runs"))
 
@@ -170,7 +251,11 @@ def main():
                  "--rate max, 60 s limit)", f"{fail_fast * 1000:.0f} ms",
                  "every output and the verdict written"))
     shutil.rmtree(store, ignore_errors=True)
+    checker_figures(rows)
+    print_rows(rows)
 
+
+def print_rows(rows):
     print("| measurement | result | note |")
     print("|---|---|---|")
     for name, value, note in rows:
