@@ -272,6 +272,10 @@ static void spill_and_find(unsigned bits, uint32_t n)
     }
     cr_expect_gt(idset_runs(s), 0, "%u IDs do not fit in %llu bytes", n,
                  (unsigned long long)IDSET_MEMORY_MIN);
+    if (n >= 3000000)
+        cr_expect_gt(idset_runs(s), 256 * (IDSET_RUNS_MAX + 1),
+                     "more runs than the shards may keep: %llu",
+                     (unsigned long long)idset_runs(s));
     cr_expect_leq(idset_bytes_max(s), IDSET_MEMORY_MIN, "within the budget: %zu",
                   idset_bytes_max(s));
     static struct found f;
@@ -298,6 +302,14 @@ static void spill_and_find(unsigned bits, uint32_t n)
 Test(idset, past_its_budget_it_spills_and_still_finds_every_duplicate, .timeout = 120)
 {
     spill_and_find(0, 1000000);
+    ASSERT_NO_LEAKS();
+}
+
+Test(idset, a_shard_past_its_32_runs_merges_them_and_stays_exact, .timeout = 120)
+{
+    /* 3 million IDs at the smallest budget: each shard writes more runs than it may keep
+     * (IDSET_RUNS_MAX), so it merges them as it goes; the duplicates still all come out. */
+    spill_and_find(0, 3000000);
     ASSERT_NO_LEAKS();
 }
 
