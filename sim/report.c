@@ -603,8 +603,12 @@ static void add_config(cJSON *res, const struct sim *s)
     add_num(e, "orphans-killed", s->orphans_killed);
     add_num(e, "init-ms", (double)s->init_ns / 1e6);
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0)
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
         add_num(e, "max-rss-kb", (double)ru.ru_maxrss);
+        /* eddy's own CPU, all its threads, not the nodes': what benchmarks compare per op. */
+        add_num(e, "cpu-user-s", (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6);
+        add_num(e, "cpu-system-s", (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+    }
     if (s->hist.error) {
         char msg[256];
         snprintf(msg, sizeof(msg), "history.jsonl is incomplete: %s; %llu lines were not written",

@@ -9,10 +9,12 @@ ratio of (3) to (1), and the price of the history, are medians of per-round rati
 runs (1), (3) and (3) without the history one after the other, so that the runs compared see the
 same machine, whatever the other tenants do between rounds.
 
-(7) to (9) measure the bounds on the checker: memory per ID (the ID set fed directly), and two
+(7) to (10) measure the bounds on the checker: memory per ID (the ID set fed directly), two
 10-minute runs at full speed, made once each (their length is the point): peak RSS, throughput
-while the ID set spills against throughput before, and a counter's duplicates counted exactly.
---quick shortens them to 60 s. --only runs the listed figures alone (1 to 6 go together).
+while the ID set spills against throughput before, and a counter's duplicates counted exactly;
+and 64 KB IDs from Python nodes for 60 s against a 64 MiB budget, with one duplicate or one
+pair that differs in its last byte. --quick shortens the long runs to 60 s and (10) to 10 s.
+--only runs the listed figures alone (1 to 6 go together).
 """
 import json
 import os
@@ -164,6 +166,28 @@ def checker_figures(rows):
                      f"{w['eddy-checker']['ops-beyond-first']:,}); peak RSS "
                      f"{r['eddy']['max-rss-kb'] / 2**20:.2f} GiB, "
                      f"{w['eddy-checker']['runs-on-disk']:,} runs on disk"))
+    # (10) 64 KB IDs from two Python nodes at --rate max for 60 s, against a 64 MiB budget:
+    # the first node returns its first ID again as its 5,000th, or (second run) that ID with
+    # its last byte changed. Judged exactly: one duplicate with two ops, then none.
+    if wanted("10"):
+        big = 10 if QUICK else 60
+        pynode = os.path.join(os.path.dirname(__file__), "..", "e2e", "pynode.py")
+        for mode, want in (("big-dup", 1), ("big-near", 0)):
+            r = eddy_run(["-w", "unique-ids", "--bin", pynode, "--node-count", "2", "--rate",
+                          "max", "--time-limit", str(big), "--checker-memory", "64M", "--",
+                          "--mode", mode, "--after", "5000"], store)
+            w = r["workload"]
+            k = w["eddy-checker"]
+            ok = r["stats"]["ok-count"]
+            exact = (w["duplicated-count"] == want and
+                     all(d["count"] == 2 and len(d["ops"]) == 2 for d in w["duplicates"]))
+            rows.append((f"10. 64 KB IDs ({mode}), 2 Python nodes, --rate max, {big} s, "
+                         "budget 64 MiB",
+                         f"ID set {k['bytes-max'] / 2**20:.1f} MiB at most",
+                         f"{ok:,} IDs ({ok * 65536 / 2**30:.1f} GiB of them); eddy's peak RSS "
+                         f"{r['eddy']['max-rss-kb'] / 1024:.0f} MB; {w['duplicated-count']} "
+                         f"duplicated ({'exact' if exact else 'NOT EXACT'}, want {want}); "
+                         f"{k['disk-bytes'] / 2**30:.1f} GiB spilled"))
     shutil.rmtree(store, ignore_errors=True)
 
 
