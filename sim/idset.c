@@ -254,6 +254,14 @@ static int entry_write(struct idset *s, const uint8_t *enc, size_t n, const stru
     tk += canon_put_varint(tail + tk, op->node);
     tk += canon_put_varint(tail + tk, op->client);
     tk += canon_put_varint(tail + tk, op->incarnation);
+    if (n <= 192) {
+        /* The common short ID: one append. */
+        uint8_t rec[10 + 192 + OP_BYTES_MAX];
+        memcpy(rec, head, hk);
+        memcpy(rec + hk, enc, n);
+        memcpy(rec + hk + n, tail, tk);
+        return spill_append(s->ids, rec, hk + n + tk, at);
+    }
     uint64_t x;
     int rc = spill_append(s->ids, head, hk, at);
     if (rc == 0)
