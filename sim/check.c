@@ -409,9 +409,13 @@ void check_finish(struct check *c)
     c->finished = true;
     c->groups = spill_new(c->ids_dir, 1);
     c->finish_error = idset_finish(c->ids, dup_found, c, &c->stop, c->finish_memory_only);
-    qsort(c->dups, c->dups_len, sizeof(*c->dups), dup_first_cmp);
-    qsort(c->top, c->top_len, sizeof(*c->top), dup_top_cmp);
-    qsort(c->dup_ops, c->dup_ops_len, sizeof(*c->dup_ops), dup_op_cmp);
+    /* qsort's pointer must not be NULL even for nothing (the arrays are allocated lazily). */
+    if (c->dups_len)
+        qsort(c->dups, c->dups_len, sizeof(*c->dups), dup_first_cmp);
+    if (c->top_len)
+        qsort(c->top, c->top_len, sizeof(*c->top), dup_top_cmp);
+    if (c->dup_ops_len)
+        qsort(c->dup_ops, c->dup_ops_len, sizeof(*c->dup_ops), dup_op_cmp);
 }
 
 int check_dup_entries(struct check *c, const struct dup_id *d, struct idset_entry_count *out,
