@@ -86,12 +86,15 @@ def test_checker_slowed_the_nodes_not_the_loop():
 BUDGET = 16 * 2**20
 
 
-def checker_within_budget(r, budget=BUDGET):
+def checker_within_budget(r, budget=BUDGET, rss=True):
+    """The ID set's own account of its memory, and (unless a run at full speed makes eddy's
+    other buffers, and ASan's quarantine in sanitized builds, the larger part) eddy's RSS."""
     k = r.results["workload"]["eddy-checker"]
     check(k["memory-budget"] == budget, f"the budget asked for: {k}", r)
     check(k["bytes-max"] <= budget, f"the ID set stayed within its budget: {k}", r)
-    check(r.results["eddy"]["max-rss-kb"] < RSS_LIMIT_KB,
-          f"eddy's memory stayed bounded ({r.results['eddy']['max-rss-kb']} KB)", r)
+    if rss:
+        check(r.results["eddy"]["max-rss-kb"] < RSS_LIMIT_KB,
+              f"eddy's memory stayed bounded ({r.results['eddy']['max-rss-kb']} KB)", r)
     return k
 
 
@@ -147,7 +150,7 @@ def test_duplicates_across_spilled_runs_are_counted_exactly():
              "counter"], timeout=240)
     check(r.code == 1, "a counter on three nodes is invalid", r)
     w = r.results["workload"]
-    k = checker_within_budget(r, 2 * 2**20)
+    k = checker_within_budget(r, 2 * 2**20, rss=False)
     check(k["runs-on-disk"] > 0, f"the set spilled: {k}", r)
     counts = collections.Counter()
     ok = re.compile(r'"type":"ok","f":"generate","value":(-?\d+),')
