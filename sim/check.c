@@ -10,6 +10,7 @@
  * Depends on: idset, idprops, spill, canon, history, json, alloc. Used by: run, report.
  */
 #include "check.h"
+#include "utf8.h"
 #include "canon.h"
 #include "idprops.h"
 #include "idset.h"
@@ -449,7 +450,7 @@ static void echo_ok(struct check *c, const struct check_op *op)
         return;
     char text[512];
     snprintf(text, sizeof(text), "Expected a message with :echo \"%s\" but received %.*s", want,
-             v ? (int)EDDY_MIN(v->len, (size_t)400) : 4, v ? v->p : "null");
+             v ? (int)utf8_prefix(v->p, v->len, 400) : 4, v ? v->p : "null");
     if (c->echo_errors < CHECK_ECHO_ERRORS_MAX)
         c->echo_error_text[c->echo_errors] = xstrdup(text);
     if (c->echo_wrong++ == 0) {

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "options.h"
 #include "scenario.h"
+#include "utf8.h"
 #include "eddy/alloc.h"
 #include "eddy/util.h"
 
@@ -725,6 +726,10 @@ static int resolve(struct config *c, struct node_flags *nf, char *err, size_t el
         }
         config_set_node_names(c, names, 5);
     }
+    /* Node ids travel as JSON strings: they must be text. */
+    for (uint32_t i = 0; i < c->node_count; i++)
+        if (!utf8_valid(c->node_names[i], strlen(c->node_names[i])))
+            return cli_err(err, elen, "--node: the name of node %u is not valid UTF-8", i + 1);
     const char *t = c->concurrency_text;
     size_t n = strlen(t);
     bool per_node = t[n - 1] == 'n';

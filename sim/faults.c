@@ -9,6 +9,7 @@
  */
 #include "sim.h"
 #include "store.h"
+#include "utf8.h"
 #include "eddy/alloc.h"
 #include "eddy/clockctl.h"
 #include "eddy/json.h"
@@ -37,8 +38,10 @@ void faults_log(struct sim *s, enum fault_action a, bool applied, const char *fm
     va_start(ap, fmt);
     vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
     va_end(ap);
+    /* Cut where a character ends, never inside one (node names may be any UTF-8). */
+    r->detail[utf8_prefix(r->detail, strlen(r->detail), sizeof(r->detail) - 1)] = '\0';
     char value[600];
-    size_t n = json_escape(value, r->detail, EDDY_MIN(strlen(r->detail), (size_t)90));
+    size_t n = json_escape(value, r->detail, utf8_prefix(r->detail, strlen(r->detail), 90));
     if (!applied) {
         /* Say plainly in the history that nothing was injected. */
         char tmp[700];

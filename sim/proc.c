@@ -9,6 +9,7 @@
  * Depends on: buf, line, alloc, libev. Used by: run.
  */
 #include "proc.h"
+#include "utf8.h"
 #include "eddy/alloc.h"
 #include "eddy/util.h"
 
@@ -179,8 +180,10 @@ static void ring_describe(const struct proc_ring *r, const char *what, struct bu
     unsigned first = (r->next + PROC_RING_LINES - r->count) % PROC_RING_LINES;
     for (unsigned i = 0; i < r->count; i++) {
         unsigned k = (first + i) % PROC_RING_LINES;
+        /* For people and for results.json: well-formed UTF-8, NUL bytes shown as U+FFFD. */
+        char shown[utf8_repaired_max(PROC_RING_LINE_MAX)];
         buf_append(out, "    ", 4);
-        buf_append(out, r->line[k], r->len[k]);
+        buf_append(out, shown, utf8_repair(shown, r->line[k], r->len[k], true));
         buf_append(out, "\n", 1);
     }
 }

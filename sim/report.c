@@ -16,6 +16,7 @@
 #include "idset.h"
 #include "store.h"
 #include "verdict.h"
+#include "utf8.h"
 #include "eddy/alloc.h"
 #include "eddy/clockctl.h"
 #include "eddy/json.h"
@@ -175,6 +176,46 @@ static void add_valid(cJSON *o, enum verdict v)
         add_str(o, "valid?", "unknown");
     else
         add_bool(o, "valid?", v == V_TRUE);
+}
+
+/* Bytes as an exact JSON string: NUL bytes escaped rather than cut (cJSON strings are C
+ * strings), ill-formed UTF-8 as U+FFFD. */
+static cJSON *raw_bytes(const char *p, size_t n)
+{
+    char *fixed = xmalloc(utf8_repaired_max(n) + 1);
+    size_t k = utf8_repair(fixed, p, n, false);
+    char *text = xmalloc(json_escaped_max(k) + 1);
+    text[json_escape(text, fixed, k)] = '\0';
+    cJSON *r = cJSON_CreateRaw(text);
+    free(text);
+    free(fixed);
+    return r;
+}
+
+/* Replaces ill-formed UTF-8 in one cJSON-owned string with U+FFFD. */
+static char *repaired_string(char *str)
+{
+    size_t n = strlen(str);
+    if (utf8_valid(str, n))
+        return str;
+    char *fixed = cJSON_malloc(utf8_repaired_max(n) + 1);
+    fixed[utf8_repair(fixed, str, n, false)] = '\0';
+    cJSON_free(str);
+    return fixed;
+}
+
+/* Every string and key of the tree as well-formed UTF-8, so that each output made from it
+ * (results.json, duplicates.jsonl, report.html, JUnit) is, whatever a node printed or a user
+ * named. Most strings already are; this is the net under all of them. */
+void report_repair_tree(cJSON *item)
+{
+    for (; item; item = item->next) {
+        if (item->string && !(item->type & cJSON_StringIsConst))
+            item->string = repaired_string(item->string);
+        if ((cJSON_IsString(item) || cJSON_IsRaw(item)) && item->valuestring)
+            item->valuestring = repaired_string(item->valuestring);
+        report_repair_tree(item->child);
+    }
 }
 
 
@@ -405,7 +446,7 @@ static enum verdict add_protocol(cJSON *res, const struct sim *s)
         add_num(o, "time", (double)x->time_ns);
         add_str(o, "class", class_name(x->cls));
         add_str(o, "reason", x->reason);
-        add_str(o, "line", x->line);
+        cJSON_AddItemToObject(o, "line", raw_bytes(x->line, x->line_kept));
         add_num(o, "line-length", (double)x->line_len);
         add_str(o, "maelstrom", traffic_consequence(x->cls));
         add_bool(o, "before-init-ok", x->before_init_ok);
@@ -500,6 +541,8 @@ static void add_nodes(cJSON *res, const struct sim *s)
         add_num(x, "late-replies", (double)n->late_replies);
         add_num(x, "messages-not-delivered", (double)n->stdin_drops);
         add_num(x, "stdout-lines", (double)n->proc.stdout_lines);
+        if (n->lines_repaired)
+            add_num(x, "stdout-lines-not-utf8", (double)n->lines_repaired);
         add_bool(x, "stdout-closed", n->stdout_closed_alive);
         add_num(x, "stdin-dropped", (double)n->proc.stdin_dropped);
         add_bool(x, "log-truncated", n->proc.log_truncated);
@@ -712,6 +755,7 @@ int report_write(struct sim *s)
         add_str(ff, "what", s->fail_fast_what);
     }
 
+    report_repair_tree(res);
     char *text = cJSON_Print(res);
     char err[512];
     bool results_ok = write_file_atomic(store_path(s, "results.json"), text, err, sizeof(err)) == 0;

@@ -24,4 +24,9 @@ void report_progress(struct sim *s, bool final);
  * exit status. */
 int report_write(struct sim *s);
 
+/* Every string and key of a cJSON tree as well-formed UTF-8 (ill-formed bytes become U+FFFD),
+ * so that every output made from it is UTF-8 whatever a node printed. */
+struct cJSON;
+void report_repair_tree(struct cJSON *item);
+
 #endif /* EDDY_SIM_REPORT_H */

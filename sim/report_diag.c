@@ -10,6 +10,7 @@
  * Depends on: sim, check, diagnose, clockctl, buf, cJSON. Used by: report.
  */
 #include "report_diag.h"
+#include "utf8.h"
 #include "diagnose.h"
 #include "eddy/alloc.h"
 #include "eddy/clockctl.h"
@@ -448,10 +449,14 @@ static void add_protocol(struct report_diag *r, cJSON *list, struct lines *lines
                  v->reason, s->nodes[v->node].name, v->line_no, v->diagnosis ? "; " : "",
                  v->diagnosis ? v->diagnosis : "", then);
         cJSON_AddStringToObject(o, "cause", cause);
-        if (room(lines, 2))
-            buf_printf(lines->b, "  %s: %" PRIu64 ". %s\n    line: %.160s%s\n",
-                       violation_classes[k], s->violation_counts[k], cause, v->line,
+        if (room(lines, 2)) {
+            /* For a terminal: well-formed, NUL bytes shown as U+FFFD, cut between characters. */
+            char shown[utf8_repaired_max(sizeof(v->line))];
+            size_t n = utf8_repair(shown, v->line, utf8_prefix(v->line, v->line_kept, 160), true);
+            buf_printf(lines->b, "  %s: %" PRIu64 ". %s\n    line: %.*s%s\n",
+                       violation_classes[k], s->violation_counts[k], cause, (int)n, shown,
                        v->line_len > 160 ? "..." : "");
+        }
     }
 }
 

@@ -7,6 +7,7 @@
  * Depends on: sim, check, idset, canon, store, cJSON. Used by: report.
  */
 #include "report_dups.h"
+#include "report.h"
 #include "canon.h"
 #include "check.h"
 #include "idset.h"
@@ -206,6 +207,7 @@ void report_dups_add(cJSON *w, struct sim *s, struct report_diag *rd)
         add_ops(s, ops, entries, nentries, rd);
         report_diag_id(rd, full);
         if (all && !write_err && !file_full) {
+            report_repair_tree(d);
             char *line = cJSON_PrintUnformatted(d);
             size_t len = strlen(line) + 1;
             if (written + len <= max) {

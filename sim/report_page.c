@@ -5,9 +5,10 @@
  * string eddy stores (node names come from the command line, IDs from node output), and one
  * bad byte would make the whole page unparsable as XML. Overlong forms, surrogates and code
  * points past U+10FFFF are invalid, as RFC 3629 says.
- * Depends on: cJSON. Used by: report_html, report_plot, report_lamport.
+ * Depends on: cJSON, json. Used by: report_html, report_plot, report_lamport, report_table.
  */
 #include "report_page.h"
+#include "eddy/json.h"
 #include "eddy/util.h"
 
 #include <math.h>
@@ -89,6 +90,38 @@ void page_text(FILE *f, const char *s, size_t max)
         p += n;
         used += n;
     }
+}
+
+void page_literal(FILE *f, const char *p, size_t n, size_t max)
+{
+    struct json_val v;
+    if (json_scan(p, n, true, &v, NULL) <= 0 || v.type != JSON_STRING)
+        return;
+    char *raw = malloc(v.len + 1), *shown = malloc(3 * v.len + 1);
+    ssize_t k = raw && shown ? json_str_decode(&v, raw, v.len) : -1;
+    if (k >= 0) {
+        size_t at = 0;
+        for (ssize_t i = 0; i < k; i++) {
+            if (raw[i]) {
+                shown[at++] = raw[i];
+            } else {
+                memcpy(shown + at, "\xE2\x90\x80", 3); /* U+2400 SYMBOL FOR NULL */
+                at += 3;
+            }
+        }
+        shown[at] = '\0';
+        page_text(f, shown, max);
+    }
+    free(raw);
+    free(shown);
+}
+
+void page_string(FILE *f, const cJSON *v, size_t max)
+{
+    if (cJSON_IsString(v))
+        page_text(f, v->valuestring, max);
+    else if (cJSON_IsRaw(v) && v->valuestring)
+        page_literal(f, v->valuestring, strlen(v->valuestring), max);
 }
 
 void page_json(FILE *f, const cJSON *v, size_t max)

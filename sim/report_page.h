@@ -6,7 +6,7 @@
  * IDs, protocol lines, commands) goes through page_text(), which escapes markup, repairs
  * invalid UTF-8 and drops the characters XML forbids. The readers return a default instead of
  * failing, so a map that lacks a key yields a page without that part.
- * Depends on: cJSON. Used by: report_html, report_plot, report_lamport.
+ * Depends on: cJSON, json. Used by: report_html, report_plot, report_lamport, report_table.
  */
 #ifndef EDDY_SIM_REPORT_PAGE_H
 #define EDDY_SIM_REPORT_PAGE_H
@@ -23,6 +23,14 @@
  * at most max bytes of s, then "…" if s was longer. Invalid UTF-8 becomes U+FFFD and control
  * characters other than tab and newline are dropped. NULL writes nothing. */
 void page_text(FILE *f, const char *s, size_t max);
+
+/* Writes a string value as page_text() does. A raw JSON string literal (what results.json
+ * keeps exactly, such as a protocol line holding NUL bytes) is decoded first, NUL bytes shown
+ * as U+2400. Anything else writes nothing. */
+void page_string(FILE *f, const cJSON *v, size_t max);
+
+/* Writes the decoded text of a JSON string literal slice (quotes included) as page_string(). */
+void page_literal(FILE *f, const char *p, size_t n, size_t max);
 
 /* Writes any JSON value as compact JSON text, escaped and cut as page_text(). A string is
  * written with its quotes, so the ID 1 and the ID "1" stay distinct. */

@@ -9,6 +9,7 @@
  */
 #include "report_table.h"
 #include "report_page.h"
+#include "eddy/json.h"
 #include "eddy/util.h"
 
 #include <math.h>
@@ -157,20 +158,31 @@ static void dup_op(FILE *f, const cJSON *op)
 static void duplicates(FILE *f, const cJSON *w)
 {
     const cJSON *map = page_get(w, "duplicated"), *list = page_get(w, "duplicates"), *x;
-    if (cJSON_GetArraySize(map) > 0) {
+    /* A run keeps this map as raw JSON, so that keys are exact (a cJSON key is a C string), and
+     * it is read here with eddy's own scanner; a map parsed back from results.json is printed
+     * to the same text first. */
+    char *printed = cJSON_IsObject(map) ? cJSON_PrintUnformatted(map) : NULL;
+    const char *text = printed                                ? printed
+                       : cJSON_IsRaw(map) && map->valuestring ? map->valuestring
+                                                              : "{}";
+    struct json_val obj, k, v;
+    if (json_scan(text, strlen(text), true, &obj, NULL) > 0 && obj.type == JSON_OBJECT &&
+        obj.len > 2) {
         fputs("<h3>Maelstrom's <code>duplicated</code> (the most frequent IDs and their "
               "counts)</h3>\n<p class=\"dupmap\">",
               f);
-        cJSON_ArrayForEach(x, map)
-        {
-            fputs("<code>", f);
-            page_text(f, x->string, 200);
+        struct json_iter it;
+        json_iter_init(&it, &obj);
+        for (bool first = true; json_iter_next(&it, &k, &v); first = false) {
+            fputs(first ? "<code>" : ", <code>", f);
+            page_literal(f, k.p, k.len, 200);
             fputs("</code> ×", f);
-            table_value(f, x);
-            fputs(x->next ? ", " : "", f);
+            if (v.type == JSON_NUMBER) /* digits: nothing to escape */
+                fprintf(f, "%.*s", (int)v.len, v.p);
         }
         fputs("</p>\n", f);
     }
+    cJSON_free(printed);
     int total = cJSON_GetArraySize(list);
     if (total == 0)
         return;
@@ -281,7 +293,7 @@ void table_protocol(FILE *f, const cJSON *r)
         fputs("</td><td>", f);
         text(f, page_str(v, "reason"));
         fputs("</td><td><code>", f);
-        page_text(f, page_str(v, "line"), 300);
+        page_string(f, page_get(v, "line"), 300);
         fputs("</code></td><td>", f);
         text(f, page_str(v, "maelstrom"));
         fputs("</td></tr>\n", f);

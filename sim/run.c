@@ -17,6 +17,7 @@
 #include "report.h"
 #include "sim.h"
 #include "store.h"
+#include "utf8.h"
 #include "eddy/alloc.h"
 #include "eddy/clockctl.h"
 #include "eddy/json.h"
@@ -73,6 +74,7 @@ void sim_crash(struct sim *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(s->crash, sizeof(s->crash), fmt, ap);
     va_end(ap);
+    s->crash[utf8_prefix(s->crash, strlen(s->crash), sizeof(s->crash) - 1)] = '\0';
     s->exit_code = 255;
     teardown(s);
 }

@@ -48,15 +48,17 @@ struct violation {
     bool before_init_ok;   /* the node had not answered init yet when it wrote the line */
     const char *diagnosis; /* static text: what probably happened, in plain words, or NULL */
     char reason[256];
-    char line[512];  /* the line, truncated */
-    size_t line_len; /* its full length */
+    char line[512];   /* the line, cut to a character boundary */
+    size_t line_kept; /* bytes of it in line[] (NUL bytes included) */
+    size_t line_len;  /* its full length */
 };
 
 struct sim_node {
     struct proc proc;
     uint32_t index;
     const char *name;
-    char *name_json; /* the name as a JSON string, quotes included */
+    char *name_json;         /* the name as a JSON string, quotes included */
+    uint64_t lines_repaired; /* stdout lines with malformed UTF-8, read as Maelstrom reads them */
     size_t name_json_len;
     bool initialised;     /* init_ok received from the current incarnation */
     bool init_pending;    /* the current incarnation was sent init and has not answered it yet */

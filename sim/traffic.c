@@ -13,6 +13,7 @@
  * Depends on: sim, proc, net, check, history, msg, json. Used by: run.
  */
 #include "sim.h"
+#include "utf8.h"
 #include "validate.h"
 #include "eddy/alloc.h"
 #include "eddy/errors.h"
@@ -74,19 +75,24 @@ void traffic_violation(struct sim *s, struct sim_node *n, enum violation_class c
         va_start(ap, fmt);
         vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
         va_end(ap);
-        size_t k = EDDY_MIN(len, sizeof(v->line) - 1);
-        if (line && k)
+        size_t k = line ? utf8_prefix(line, len, sizeof(v->line) - 1) : 0;
+        if (k)
             memcpy(v->line, line, k);
-        v->line[line ? k : 0] = '\0';
+        v->line[k] = '\0';
+        v->line_kept = k;
         v->line_len = line ? len : 0;
         v->before_init_ok = n->init_pending;
         v->diagnosis = diagnose(n, line, len);
         /* The first violation of each node is also said at once: it is usually the bug. */
-        if (n->violations == 1)
-            fprintf(stderr, "eddy: %s%s, stdout line %llu: %s\n  line: %.200s%s\n  %s%s%s\n",
+        if (n->violations == 1) {
+            char shown[utf8_repaired_max(sizeof(v->line))];
+            size_t k2 = utf8_repair(shown, v->line, utf8_prefix(v->line, k, 200), true);
+            fprintf(stderr, "eddy: %s%s, stdout line %llu: %s\n  line: %.*s%s\n  %s%s%s\n",
                     s->cfg->strict ? "" : "warning: ", n->name, (unsigned long long)v->line_no,
-                    v->reason, v->line, len > 200 ? "..." : "", v->diagnosis ? v->diagnosis : "",
-                    v->diagnosis ? "\n  " : "", consequences[cls]);
+                    v->reason, (int)k2, shown, len > 200 ? "..." : "",
+                    v->diagnosis ? v->diagnosis : "", v->diagnosis ? "\n  " : "",
+                    consequences[cls]);
+        }
     }
     /* A violation is an anomaly of the run only when the verdict counts it (--strict). */
     if (cls != VIOLATION_WARNING && s->cfg->strict)
@@ -680,10 +686,12 @@ static void complete_error(struct sim *s, struct worker *w, const struct msg *m)
     bool known = msg_get_i64(m, MSG_CODE, &code) == 0;
     const char *name = known ? eddy_error_name(code) : "unknown";
     bool definite = known && eddy_error_definite(code);
-    char err[600];
+    /* The error's text whole, as the node wrote it: cut short, a JSON string would lose its
+     * closing quote and the history line its validity. */
     const struct json_val *text = &m->f[MSG_TEXT];
-    int k = snprintf(err, sizeof(err), "[\"%s\",%.*s]", name,
-                     text->type == JSON_NONE ? 4 : (int)EDDY_MIN(text->len, 500u),
+    size_t text_len = text->type == JSON_NONE ? 4 : text->len;
+    char *err = xmalloc(text_len + 64);
+    int k = snprintf(err, text_len + 64, "[\"%s\",%.*s]", name, (int)text_len,
                      text->type == JSON_NONE ? "null" : text->p);
     char value[32];
     size_t value_len = invoke_value(w, value);
@@ -693,8 +701,9 @@ static void complete_error(struct sim *s, struct worker *w, const struct msg *m)
                  .hist_value = value,
                  .hist_value_len = value_len,
                  .error = err,
-                 .error_len = (size_t)EDDY_MIN(k, (int)sizeof(err) - 1),
+                 .error_len = (size_t)k,
              });
+    free(err);
 }
 
 static void client_reply(struct sim *s, struct sim_node *n, uint32_t k, const struct msg *m,
@@ -740,7 +749,7 @@ static void client_reply(struct sim *s, struct sim_node *n, uint32_t k, const st
             return;
         }
         sim_crash(s, "Expected an init_ok message, but node %s responded with %.*s", target->name,
-                  (int)EDDY_MIN(m->body.len, (size_t)400), m->body.p);
+                  (int)utf8_prefix(m->body.p, m->body.len, 400), m->body.p);
         return;
     }
     struct worker *w = &s->workers[c->worker];
@@ -752,11 +761,10 @@ static void client_reply(struct sim *s, struct sim_node *n, uint32_t k, const st
     char why[256];
     if (validate_reply(m, w->f, why, sizeof(why))) {
         traffic_violation(s, n, VIOLATION_RPC, line, len, "malformed RPC response: %s", why);
-        char err[320];
-        int e = snprintf(err, sizeof(err), "\"indeterminate: Malformed RPC response: %s\"", why);
-        for (char *p = err + 1; *p && p < err + e - 1; p++)
-            if (*p == '"')
-                *p = '\'';
+        /* why quotes the node's own keys and values: escaped, not pasted into the string. */
+        char text[320], err[json_escaped_max(sizeof(text))];
+        int t = snprintf(text, sizeof(text), "indeterminate: Malformed RPC response: %s", why);
+        size_t e = json_escape(err, text, utf8_prefix(text, (size_t)t, sizeof(text) - 1));
         char value[32];
         size_t value_len = invoke_value(w, value);
         complete(s, w,
@@ -765,7 +773,7 @@ static void client_reply(struct sim *s, struct sim_node *n, uint32_t k, const st
                      .hist_value = value,
                      .hist_value_len = value_len,
                      .error = err,
-                     .error_len = (size_t)EDDY_MIN(e, (int)sizeof(err) - 1),
+                     .error_len = e,
                      .exception = "malformed-rpc-response",
                      .exception_text = why,
                  });
@@ -927,28 +935,19 @@ void traffic_deliver_due(struct sim *s)
 
 /* ==== Node output ==== */
 
-void traffic_node_line(struct proc *p, const char *line, size_t len)
+/* Judges and routes one line. False, having done nothing, when the line is not valid and not
+ * well-formed UTF-8 either: the caller repairs it and calls again with `repaired`. */
+static bool node_line(struct sim *s, struct sim_node *n, const char *line, size_t len,
+                      bool repaired)
 {
-    struct sim *s = p->ctx;
-    struct sim_node *n = &s->nodes[p->index];
-    if (n->muted) {
-        n->muted_lines++;
-        return;
-    }
-    sim_update_now(s);
-    if (!line) {
-        traffic_violation(s, n, VIOLATION_MUTE, NULL, 0,
-                          "a line of %zu bytes, longer than eddy's limit of %u bytes (Maelstrom "
-                          "reads lines of any length; eddy bounds its memory)",
-                          len, PROC_LINE_MAX);
-        return;
-    }
     struct msg m;
     bool warning = false;
     char why[256];
     if (!validate_line(line, len, &m, &warning, why, sizeof(why))) {
+        if (!repaired && !utf8_valid(line, len))
+            return false;
         traffic_violation(s, n, VIOLATION_MUTE, line, len, "%s", why);
-        return;
+        return true;
     }
     if (warning)
         traffic_violation(s, n, VIOLATION_WARNING, line, len, "%s", why);
@@ -958,20 +957,20 @@ void traffic_node_line(struct proc *p, const char *line, size_t len)
         traffic_violation(s, n, VIOLATION_MUTE, line, len,
                           "src %.*s is not a node, an open client or a service (Invalid source "
                           "for message)",
-                          (int)EDDY_MIN(m.src.len, 80u), m.src.p);
-        return;
+                          (int)utf8_prefix(m.src.p, m.src.len, 80), m.src.p);
+        return true;
     }
     switch (endpoint(s, &m.dest, &dest)) {
     case EP_NODE:
         route_to_node(s, n, sk == EP_NODE ? src : UINT32_MAX, dest, &m);
-        return;
+        return true;
     case EP_CLIENT:
         if (!s->clients[dest].open) {
             traffic_violation(s, n, VIOLATION_MUTE, line, len,
                               "dest c%u is a client that has been closed (Maelstrom throws "
                               "node-not-found)",
                               dest);
-            return;
+            return true;
         }
         /* Maelstrom numbers every message it carries, replies to clients included
          * (net.clj send!): the next message a node receives shows the gap. */
@@ -990,16 +989,45 @@ void traffic_node_line(struct proc *p, const char *line, size_t len)
             record_delivery(s, i, false);
         }
         client_reply(s, n, dest, &m, line, len);
-        return;
+        return true;
     case EP_SERVICE:
         s->next_net_id++; /* the request's number, as above */
         service_reply(s, n, dest, &m);
-        return;
+        return true;
     case EP_UNKNOWN:
         traffic_violation(s, n, VIOLATION_MUTE, line, len,
                           "dest %.*s is not a node, a client or a service (Invalid dest for "
                           "message)",
-                          (int)EDDY_MIN(m.dest.len, 80u), m.dest.p);
+                          (int)utf8_prefix(m.dest.p, m.dest.len, 80), m.dest.p);
+        return true;
+    }
+    return true;
+}
+
+void traffic_node_line(struct proc *p, const char *line, size_t len)
+{
+    struct sim *s = p->ctx;
+    struct sim_node *n = &s->nodes[p->index];
+    if (n->muted) {
+        n->muted_lines++;
         return;
     }
+    sim_update_now(s);
+    if (!line) {
+        traffic_violation(s, n, VIOLATION_MUTE, NULL, 0,
+                          "a line of %zu bytes, longer than eddy's limit of %u bytes (Maelstrom "
+                          "reads lines of any length; eddy bounds its memory)",
+                          len, PROC_LINE_MAX);
+        return;
+    }
+    if (node_line(s, n, line, len, false))
+        return;
+    /* Maelstrom reads stdout through a UTF-8 Reader that turns each malformed sequence into
+     * U+FFFD before its JSON parser sees the line: judge the line as it sees it. Only lines
+     * that fail come here, so valid traffic pays nothing. */
+    char *fixed = xmalloc(utf8_repaired_max(len));
+    size_t fixed_len = utf8_repair(fixed, line, len, false);
+    n->lines_repaired++;
+    node_line(s, n, fixed, fixed_len, true);
+    free(fixed);
 }

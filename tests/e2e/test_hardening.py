@@ -232,6 +232,72 @@ def test_sigkill_of_eddy_leaves_no_node():
             check(not alive(pid), f"node {pid} outlived a SIGKILLed eddy (PR_SET_PDEATHSIG)")
 
 
+# ==== Bytes that are not UTF-8, IDs no buffer may cut ====
+
+# n0 returns these IDs first (raw bytes on its stdout), then unique ones; n1 prints a line of
+# bytes that are not UTF-8, with a NUL, after its init_ok.
+BYTES_NODE = rb"""#!/usr/bin/env python3
+import json, sys
+LONG = b'"' + b"L" * 600 + b'"'
+IDS = [b'"x\xf1"', b'"x\xf2"', b'"x\xff1"', b'"x\xff2"', LONG, LONG,
+       b'"a\\u0000b"', b'"a\\u0000b"', b'"\\ud800"', b'"\\ud800"']
+out = sys.stdout.buffer
+node, count = None, 0
+for line in sys.stdin.buffer:
+    msg = json.loads(line)
+    body = msg["body"]
+    head = b'{"src":"%s","dest":"%s","body":{"in_reply_to":%d,' % (
+        msg["dest"].encode(), msg["src"].encode(), body["msg_id"])
+    if body["type"] == "init":
+        node = body["node_id"]
+        out.write(head + b'"type":"init_ok"}}\n')
+        if node == "n1":
+            out.write(b"\x00\xff\xfe log line\n")
+    else:
+        id = IDS[count] if count < len(IDS) else b'"u-%d"' % count
+        count += 1
+        out.write(head + b'"type":"generate_ok","id":' + id + b"}}\n")
+    out.flush()
+"""
+
+
+def strict_utf8(path):
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8")  # raises on any byte that is not UTF-8
+
+
+def test_every_output_is_utf8_and_ids_are_read_as_maelstrom_reads_them():
+    import xml.etree.ElementTree as ET
+    with tempfile.TemporaryDirectory() as d:
+        node = os.path.join(d, "bytes.py")
+        with open(node, "wb") as f:
+            f.write(BYTES_NODE)
+        os.chmod(node, 0o755)
+        junit = os.path.join(d, "junit.xml")
+        r = Run(["-w", "unique-ids", "--bin", node, "--node-count", "2", "--time-limit", "1",
+                 "--rate", "60", "--seed", "9", "--junit", junit], timeout=120)
+        check(r.code == 1, "invalid: duplicates and a protocol violation", r)
+        results = json.loads(strict_utf8(os.path.join(r.dir, "results.json")))
+        ET.fromstring(strict_utf8(os.path.join(r.dir, "report.html")))
+        ET.fromstring(strict_utf8(junit))
+    for line in strict_utf8(os.path.join(r.dir, "history.jsonl")).splitlines():
+        json.loads(line)
+    dups = [json.loads(l)
+            for l in strict_utf8(os.path.join(r.dir, "duplicates.jsonl")).splitlines()]
+    w = results["workload"]
+    # As Maelstrom's UTF-8 reader sees them: x\xf1 and x\xf2 are both "x\ufffd", one ID.
+    want = {"x\ufffd": 2, "L" * 600: 2, "a\x00b": 2, "\ud800": 2}
+    check(w["duplicated"] == want, f"the duplicated map, keys whole: {w['duplicated']}", r)
+    check(w["duplicated-count"] == 4, "x\\xff1 and x\\xff2 stay two IDs", r)
+    check(sorted(x["id"] for x in dups) == sorted(want), f"duplicates.jsonl: {dups}", r)
+    check(results["nodes"]["n0"]["stdout-lines-not-utf8"] == 4, "n0's lines counted", r)
+    v = [x for x in results["protocol"]["violations"] if x["node"] == "n1"]
+    check(v and v[0]["line"] == "\x00\ufffd\ufffd log line" and v[0]["line-length"] == 16,
+          f"n1's line as Maelstrom would read it, NUL kept: {v}", r)
+    check("line: \ufffd\ufffd\ufffd log line" in r.out, f"the summary shows it too: {r.out}", r)
+    r.cleanup()
+
+
 # ==== Descriptors ====
 
 def with_nofile(soft, hard):

@@ -384,6 +384,19 @@ Test(cli, repeated_node_names_the_flag)
     config_fini(&p.c);
 }
 
+Test(cli, a_node_name_that_is_not_utf8_is_refused)
+{
+    /* Node ids go to the nodes, and into every output, as JSON strings. */
+    struct parsed p;
+    PARSE(&p, "-w", "echo", "--bin", "x", "--node", "a", "--node", "b\xff");
+    cr_expect_eq(p.rc, -EINVAL);
+    cr_expect(strstr(p.err, "node 2") && strstr(p.err, "UTF-8"), "message: %s", p.err);
+    config_fini(&p.c);
+    PARSE(&p, "-w", "echo", "--bin", "x", "--nodes", "n\xc3\xa9,b");
+    expect_ok(&p);
+    config_fini(&p.c);
+}
+
 Test(cli, empty_node_list_is_an_error)
 {
     /* "a,,b" is refused for its empty name; an empty list is no better, yet it silently fell
