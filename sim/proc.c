@@ -229,7 +229,14 @@ static void proc_stdout_cb(struct ev_loop *loop, ev_io *w, int revents)
             const char *line;
             size_t len;
             int rc = line_reader_finish(&p->out_lr, &line, &len);
-            if (rc != 0) {
+            if (rc > 0 && p->killed) {
+                /* Cut by eddy's own SIGKILL (a line longer than a pipe's atomic write, written
+                 * in pieces): Maelstrom only logs such a fragment. */
+                p->cut_count++;
+                p->cut_bytes += len;
+                p->cut_last_len = EDDY_MIN(len, sizeof(p->cut_last));
+                memcpy(p->cut_last, line, p->cut_last_len);
+            } else if (rc != 0) {
                 p->stdout_lines++;
                 if (rc > 0)
                     ring_push(&p->out_ring, line, len);
@@ -623,6 +630,7 @@ int proc_spawn(struct proc *p, struct ev_loop *loop, const struct proc_spawn_opt
     p->loop = loop;
     p->pid = pid;
     p->running = true;
+    p->killed = false;
     p->paused = false;
     p->stdin_closed = false;
     p->stdout_eof = false;
@@ -669,8 +677,10 @@ fail:
 
 void proc_signal(struct proc *p, int sig)
 {
-    if (p->pid > 0)
+    if (p->pid > 0) {
+        p->killed |= sig == SIGKILL;
         kill(-p->pid, sig);
+    }
 }
 
 void proc_release(struct proc *p)

@@ -32,6 +32,7 @@
 #define PROC_LOGS_MAX (1ull << 30)             /* bytes of stderr kept in all node logs... */
 #define PROC_LOGS_MAX_ENV "EDDY_NODE_LOGS_MAX" /* ...unless this says otherwise (bytes; tests) */
 
+#define PROC_CUT_KEPT 160                   /* bytes kept of a stdout line cut by SIGKILL */
 #define PROC_FDS_PER_NODE 5 /* held per node: stdin, stdout, stderr, log, exec pipe */
 #define PROC_FDS_OWN 64     /* eddy's own, spawning included: store files, libev, threads */
 
@@ -82,6 +83,12 @@ struct proc {
     bool log_truncated;
     uint64_t stdin_dropped; /* messages refused because in_q was full */
     uint64_t stdout_lines;  /* lines read on stdout (the line number of the last one) */
+    bool killed;            /* eddy sent SIGKILL to this incarnation */
+    /* Unterminated last stdout lines of incarnations eddy killed: its SIGKILL cut them, so they
+     * are counted and kept for the results, never handed to on_line. */
+    uint64_t cut_count, cut_bytes;
+    char cut_last[PROC_CUT_KEPT];
+    size_t cut_last_len;
     struct proc_ring out_ring, err_ring;
     struct proc *next_dirty;
 };
@@ -132,7 +139,9 @@ void proc_stdout_pause(struct proc *p, bool pause);
 /* True once the node logs together reached PROC_LOGS_MAX: every log stopped there. */
 bool proc_logs_full(void);
 
-/* Sends a signal to the node's whole process group (its children included). */
+/* Sends a signal to the node's whole process group (its children included). After SIGKILL, an
+ * unterminated last stdout line is eddy's doing: it is counted (cut_count) instead of being
+ * handed to on_line. */
 void proc_signal(struct proc *p, int sig);
 
 /* Stops the watchers and closes the pipes of an exited process. */

@@ -546,6 +546,14 @@ static void add_nodes(cJSON *res, const struct sim *s)
         add_bool(x, "stdout-closed", n->stdout_closed_alive);
         add_num(x, "stdin-dropped", (double)n->proc.stdin_dropped);
         add_bool(x, "log-truncated", n->proc.log_truncated);
+        if (n->proc.cut_count) {
+            /* Unterminated last lines of incarnations eddy killed: its own doing, no violation. */
+            cJSON *cut = add_obj(x, "stdout-cut-by-kill");
+            add_num(cut, "count", (double)n->proc.cut_count);
+            add_num(cut, "bytes", (double)n->proc.cut_bytes);
+            size_t kept = utf8_prefix(n->proc.cut_last, n->proc.cut_last_len, PROC_CUT_KEPT);
+            cJSON_AddItemToObject(cut, "last", raw_bytes(n->proc.cut_last, kept));
+        }
         if (n->exited)
             add_num(x, "exit-status", n->exit_status);
         cJSON *pids = cJSON_CreateArray();
@@ -801,6 +809,13 @@ int report_write(struct sim *s)
     if (s->fault_log_len)
         printf("Faults: %llu applied, %llu could not be applied (see results.json faults)\n",
                (unsigned long long)applied, (unsigned long long)refused);
+    uint64_t cut = 0;
+    for (uint32_t i = 0; i < s->node_count; i++)
+        cut += s->nodes[i].proc.cut_count;
+    if (cut)
+        printf("Stdout: %llu unterminated last lines cut by eddy's SIGKILL (not violations; "
+               "results.json nodes.*.stdout-cut-by-kill)\n",
+               (unsigned long long)cut);
     if (s->service_requests)
         printf("Services: %llu messages to Maelstrom services, which eddy does not simulate "
                "(answered with error 10)\n",

@@ -232,6 +232,65 @@ def test_sigkill_of_eddy_leaves_no_node():
             check(not alive(pid), f"node {pid} outlived a SIGKILLed eddy (PR_SET_PDEATHSIG)")
 
 
+# ==== Lines cut by eddy's own SIGKILL ====
+
+# A node that writes its third reply in two pieces and never the second: the first incarnation
+# of n0 (a marker file tells it apart from the next) and every n1. Killed by a kill fault (n0)
+# or at teardown (n1), each leaves an unterminated last line that eddy's SIGKILL cut.
+HALF_LINE_NODE = r"""#!/usr/bin/env python3
+import json, os, sys, time
+marker = sys.argv[1]
+node, count = None, 0
+for line in sys.stdin:
+    msg = json.loads(line)
+    body = msg["body"]
+    reply = {"src": msg["dest"], "dest": msg["src"], "body": {"in_reply_to": body["msg_id"]}}
+    if body["type"] == "init":
+        node = body["node_id"]
+        reply["body"]["type"] = "init_ok"
+    else:
+        count += 1
+        reply["body"].update(type="generate_ok", id=f"{node}-{os.getpid()}-{count}")
+    text = json.dumps(reply) + "\n"
+    if count == 3 and (node == "n1" or not os.path.exists(marker)):
+        if node == "n0":
+            open(marker, "w").close()
+        sys.stdout.write(text[:20])
+        sys.stdout.flush()
+        time.sleep(0.005)
+        while True:
+            time.sleep(3600)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+"""
+
+
+def test_a_line_cut_by_eddys_kill_is_counted_not_a_violation():
+    with tempfile.TemporaryDirectory() as d:
+        node = os.path.join(d, "half.py")
+        with open(node, "w") as f:
+            f.write(HALF_LINE_NODE)
+        os.chmod(node, 0o755)
+        scen = os.path.join(d, "kill.json")
+        with open(scen, "w") as f:
+            json.dump({"workload": "unique-ids", "node-count": 2, "time-limit": 2,
+                       "rate": 40, "faults": [{"at": 1, "f": "kill", "nodes": ["n0"]},
+                                              {"at": 1.2, "f": "start"}]}, f)
+        r = Run(["--scenario", scen, "--bin", node, "--seed", "5", "--",
+                 os.path.join(d, "marker")], timeout=120)
+    check(r.results is not None, "results.json written", r)
+    check(r.results["protocol"]["valid?"] is True and r.code == 0,
+          "a line cut by eddy's own SIGKILL is no violation", r)
+    for name in ("n0", "n1"):
+        cut = r.results["nodes"][name].get("stdout-cut-by-kill")
+        check(cut and cut["count"] == 1 and cut["bytes"] == 20 and len(cut["last"]) == 20,
+              f"{name}: the cut line is counted and shown: {cut}", r)
+    check(r.results["nodes"]["n0"]["incarnations"] == 2, "n0 was killed and restarted", r)
+    check("2 unterminated last lines cut by eddy's SIGKILL" in r.out, "the summary says so", r)
+    check_no_node_alive(r)
+    r.cleanup()
+
+
 # ==== Bytes that are not UTF-8, IDs no buffer may cut ====
 
 # n0 returns these IDs first (raw bytes on its stdout), then unique ones; n1 prints a line of
