@@ -265,12 +265,18 @@ for line in sys.stdin:
 """
 
 
+def executable(d, name, text):
+    """Writes text (str or bytes) to d/name, executable, and returns its path."""
+    path = os.path.join(d, name)
+    with open(path, "wb") as f:
+        f.write(text.encode() if isinstance(text, str) else text)
+    os.chmod(path, 0o755)
+    return path
+
+
 def test_a_line_cut_by_eddys_kill_is_counted_not_a_violation():
     with tempfile.TemporaryDirectory() as d:
-        node = os.path.join(d, "half.py")
-        with open(node, "w") as f:
-            f.write(HALF_LINE_NODE)
-        os.chmod(node, 0o755)
+        node = executable(d, "half.py", HALF_LINE_NODE)
         scen = os.path.join(d, "kill.json")
         with open(scen, "w") as f:
             json.dump({"workload": "unique-ids", "node-count": 2, "time-limit": 2,
@@ -328,10 +334,7 @@ def strict_utf8(path):
 def test_every_output_is_utf8_and_ids_are_read_as_maelstrom_reads_them():
     import xml.etree.ElementTree as ET
     with tempfile.TemporaryDirectory() as d:
-        node = os.path.join(d, "bytes.py")
-        with open(node, "wb") as f:
-            f.write(BYTES_NODE)
-        os.chmod(node, 0o755)
+        node = executable(d, "bytes.py", BYTES_NODE)
         junit = os.path.join(d, "junit.xml")
         r = Run(["-w", "unique-ids", "--bin", node, "--node-count", "2", "--time-limit", "1",
                  "--rate", "60", "--seed", "9", "--junit", junit], timeout=120)
@@ -381,10 +384,8 @@ def test_node_count_above_the_soft_descriptor_limit_runs():
     """60 nodes need about 364 descriptors: eddy raises its soft limit of 256 to what it needs,
     and its nodes still get the limit eddy was given."""
     with tempfile.TemporaryDirectory() as d:
-        wrapper = os.path.join(d, "node.sh")
-        with open(wrapper, "w") as f:
-            f.write(f"#!/bin/sh\necho \"nofile $(ulimit -Sn)\" >&2\nexec {node_bin()} \"$@\"\n")
-        os.chmod(wrapper, 0o755)
+        wrapper = executable(d, "node.sh", f"#!/bin/sh\necho \"nofile $(ulimit -Sn)\" >&2\n"
+                                           f"exec {node_bin()} \"$@\"\n")
         store = os.path.join(d, "store")
         p = subprocess.run([eddy_bin(), "test", "--store", store, "--no-progress", "-w", "echo",
                             "--bin", wrapper, "--node-count", "60", "--time-limit", "1",
