@@ -7,7 +7,7 @@
  * each ok reply's echo field with the string that was sent, as JSON values. Latencies go into a
  * log-linear histogram (32 sub-bins per power of two: quantiles within about 3%) and into
  * CHECK_BUCKETS time buckets for the plots; a reservoir keeps a uniform sample of raw points.
- * Depends on: idset, idprops, spill, canon, history, json, alloc. Used by: run, report.
+ * Depends on: idset, idprops, spill, canon, history, json, alloc, utf8. Used by: run, report.
  */
 #include "check.h"
 #include "utf8.h"

@@ -7,7 +7,7 @@
  * option is refused (with the nearest known one suggested). A scenario file, if named, is loaded
  * first; options on the command line then override it. Every error is one line naming the
  * option.
- * Depends on: config, options, scenario. Used by: main.
+ * Depends on: config, options, scenario, utf8. Used by: main.
  */
 #include "cli.h"
 #include "options.h"

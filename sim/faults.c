@@ -5,7 +5,7 @@
  * clocks and records what it did, one fault_record per event and node, with `applied` false
  * and the reason whenever it could not: a clock fault on a node that never loaded
  * libeddyclock.so, a kill of a node already down. Nothing is reported as injected that was not.
- * Depends on: sim, nemesis, grudge, net, proc, clockctl, traffic, history. Used by: run.
+ * Depends on: sim, nemesis, grudge, net, proc, clockctl, traffic, history, utf8. Used by: run.
  */
 #include "sim.h"
 #include "store.h"

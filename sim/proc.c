@@ -6,14 +6,14 @@
  * at once instead of seeing an exit status 127 later. The child puts itself in its own process
  * group (so a kill reaches anything it forks) and asks for SIGKILL when eddy dies, so not even a
  * SIGKILLed eddy leaves a node behind.
- * Depends on: buf, line, alloc, libev. Used by: run.
+ * Depends on: buf, line, alloc, contain, utf8, libev. Used by: run.
  */
 #include "proc.h"
+#include "contain.h"
 #include "utf8.h"
 #include "eddy/alloc.h"
 #include "eddy/util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -43,61 +43,12 @@ static void registry_set(uint32_t index, pid_t pgid)
 
 void proc_kill_all_emergency(void)
 {
+    contain_kill_emergency();
     for (int i = 0; i < REGISTRY_MAX; i++) {
         pid_t g = registry[i];
         if (g > 0)
             kill(-g, SIGKILL);
     }
-}
-
-void proc_become_subreaper(void)
-{
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
-}
-
-unsigned proc_kill_orphans(void)
-{
-    unsigned killed = 0;
-    pid_t self = getpid();
-    /* A few passes: killing one orphan can orphan its own children to us. */
-    for (int pass = 0; pass < 8; pass++) {
-        unsigned found = 0;
-        DIR *d = opendir("/proc");
-        if (!d)
-            return killed;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            char *end;
-            long pid = strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0)
-                continue;
-            char path[64], stat[512];
-            snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-            int fd = open(path, O_RDONLY | O_CLOEXEC);
-            if (fd < 0)
-                continue;
-            ssize_t n = read(fd, stat, sizeof(stat) - 1);
-            close(fd);
-            if (n <= 0)
-                continue;
-            stat[n] = '\0';
-            /* "pid (comm) state ppid ...": comm may hold spaces and parens, so parse from the
-             * last ')'. */
-            char *rp = strrchr(stat, ')');
-            long ppid = -1;
-            char state = '?';
-            if (!rp || sscanf(rp + 1, " %c %ld", &state, &ppid) != 2 || ppid != self)
-                continue;
-            found++;
-            kill((pid_t)pid, SIGKILL);
-            waitpid((pid_t)pid, NULL, 0);
-        }
-        closedir(d);
-        killed += found;
-        if (!found)
-            break;
-    }
-    return killed;
 }
 
 /* ==== Descriptors ==== */
@@ -528,6 +479,7 @@ EDDY_NORETURN static void proc_spawn_child(const struct proc_spawn_opts *o, int 
         if (sig != SIGKILL && sig != SIGSTOP)
             signal(sig, SIG_DFL);
     setpgid(0, 0);
+    contain_enter_child(); /* before it can fork anything */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(127); /* eddy died before prctl took effect */

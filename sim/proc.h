@@ -6,7 +6,7 @@
  * iteration, so a burst of messages costs one write(2); its stdout is framed into lines handed to
  * a callback; its stderr goes to node-logs/<node>.log (capped) and a ring of recent lines, kept
  * with the last stdout lines for crash reports. Nothing here knows the Maelstrom protocol.
- * Depends on: buf, line, libev. Used by: run.
+ * Depends on: buf, line, contain, libev. Used by: run.
  */
 #ifndef EDDY_SIM_PROC_H
 #define EDDY_SIM_PROC_H
@@ -159,17 +159,8 @@ void proc_describe_last_lines(const struct proc *p, struct buf *out);
  * first spawn. */
 int proc_reserve_fds(uint32_t nodes, char *err, size_t elen);
 
-/* Kills every process group eddy started that is still alive. Async-signal-safe: for signal
- * handlers and atexit. */
+/* Kills every process group eddy started that is still alive, and the run's cgroup (contain.h).
+ * Async-signal-safe: for signal handlers and atexit. */
 void proc_kill_all_emergency(void);
-
-/* Makes eddy the subreaper of everything its nodes start, so that a node's descendants that
- * leave its process group (setsid, double fork) are re-parented to eddy, not to init, when the
- * node dies; proc_kill_orphans() then finds them. Call once before the first spawn. */
-void proc_become_subreaper(void);
-
-/* Kills and reaps every child of eddy that is not a node process (orphaned descendants adopted
- * through the subreaper). Returns how many there were. Not async-signal-safe. */
-unsigned proc_kill_orphans(void);
 
 #endif /* EDDY_SIM_PROC_H */

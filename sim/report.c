@@ -5,7 +5,7 @@
  * Maelstrom does (eddy's protocol checker counts only under --strict). Duplicated IDs are reported with every op that
  * returned them; the first op of each is read back from history.jsonl by its offset, which is
  * why the checker never keeps op details for IDs that stay unique.
- * Depends on: sim, check, history, canon, verdict, cJSON. Used by: run.
+ * Depends on: sim, check, history, canon, verdict, contain, utf8, cJSON. Used by: run.
  */
 #include "report.h"
 #include "junit.h"
@@ -651,7 +651,15 @@ static void add_config(cJSON *res, const struct sim *s)
         add_num(e, "rate", c->rate);
     add_num(e, "latency", c->latency_ms);
     add_bool(e, "history", c->history);
-    add_num(e, "orphans-killed", s->orphans_killed);
+    add_num(e, "orphans-killed", s->descendants.reaped);
+    cJSON *d = add_obj(e, "descendants");
+    if (contain_cgroup())
+        add_str(d, "cgroup", contain_cgroup());
+    else
+        add_str(d, "no-cgroup", contain_why_not());
+    add_num(d, "reaped", s->descendants.reaped);
+    add_num(d, "left", s->descendants.left);
+    add_num(d, "seconds", s->descendants.seconds);
     add_num(e, "init-ms", (double)s->init_ns / 1e6);
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) {

@@ -9,13 +9,14 @@
  * Maelstrom reports at teardown. One libev loop drives everything; node stdin queues are flushed
  * once per loop iteration from an ev_prepare watcher, so a burst of messages to a node costs one
  * write(2). The faults themselves live in faults.c.
- * Depends on: sim, traffic, faults, proc, net, nemesis, checkq, history, report, clockctl,
- * libev.
+ * Depends on: sim, traffic, faults, proc, contain, net, nemesis, checkq, history, report,
+ * clockctl, utf8, libev.
  * Used by: main.
  */
 #include "run.h"
 #include "report.h"
 #include "sim.h"
+#include "contain.h"
 #include "store.h"
 #include "utf8.h"
 #include "eddy/alloc.h"
@@ -614,7 +615,7 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     if (!cfg->seed_given)
         cfg->seed = random_seed();
 
-    proc_become_subreaper();
+    contain_setup();
     struct sim *s = xcalloc(1, sizeof(*s));
     s->cfg = cfg;
     s->command_line = xstrdup(cmdline);
@@ -735,7 +736,7 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     ev_timer_stop(s->loop, &s->fail_fast_timer);
     if (!all_reaped(s))
         proc_kill_all_emergency();
-    s->orphans_killed = proc_kill_orphans();
+    contain_kill_all(CONTAIN_KILL_WAIT_S, &s->descendants);
     report_progress(s, true);
     drain_checker(s);
     ev_signal_stop(s->loop, &s->sigint_w);

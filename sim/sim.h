@@ -13,6 +13,7 @@
 #include "check.h"
 #include "checkq.h"
 #include "config.h"
+#include "contain.h"
 #include "history.h"
 #include "nemesis.h"
 #include "net.h"
@@ -263,10 +264,11 @@ struct sim {
     bool progress_shown;
     int64_t wall_start_ns; /* CLOCK_REALTIME at the start, for the store name */
     char *command_line;
-    unsigned orphans_killed; /* node descendants that escaped their process group */
-    int64_t init_ns;         /* from the first spawn to the last init_ok */
-    int64_t client_ns;       /* how long the client phase lasted: the time limit, or less
-                                when the run was interrupted or broke */
+    int64_t init_ns;   /* from the first spawn to the last init_ok */
+    int64_t client_ns; /* how long the client phase lasted: the time limit, or less
+                          when the run was interrupted or broke */
+    /* Killing and reaping what the nodes left behind (contain.h). */
+    struct contain_result descendants;
 };
 
 /* True while what is sent to the node must wait in its down_q: it is down, or it was restarted

@@ -10,7 +10,7 @@
  * The common path (a worker's request out, its reply in) allocates nothing: requests are
  * formatted straight into the node's stdin queue, replies are slices of the read buffer, and the
  * history line is formatted into the history's buffer.
- * Depends on: sim, proc, net, check, history, msg, json. Used by: run.
+ * Depends on: sim, proc, net, check, history, msg, json, utf8. Used by: run.
  */
 #include "sim.h"
 #include "utf8.h"

@@ -6,7 +6,7 @@
  * F0 (90..BF) and F4 (80..8F). A maximal subpart is a lead byte followed by the continuation
  * bytes that still fit that table before the sequence breaks off; a byte that cannot start a
  * sequence at all (80..C1, F5..FF) is a subpart of its own.
- * Depends on: nothing. Used by: traffic, report, faults, proc, cli.
+ * Depends on: nothing. Used by: traffic, report, faults, proc, cli, check, run.
  */
 #include "utf8.h"
 

@@ -7,7 +7,7 @@
  * and Python's decoders follow), so "x\xf1" and "x\xf2" both become "x\uFFFD", as they do there.
  * utf8_prefix() cuts text for display without splitting a character.
  * Pure: no allocation, no I/O.
- * Depends on: nothing. Used by: traffic, report, faults, proc, cli.
+ * Depends on: nothing. Used by: traffic, report, faults, proc, cli, check, run.
  */
 #ifndef EDDY_SIM_UTF8_H
 #define EDDY_SIM_UTF8_H

@@ -15,6 +15,7 @@ import time
 
 from eddytest import (Run, alive, check, check_no_node_alive, eddy_bin, main, node_bin,
                       pynode)
+import eddytest
 
 # eddy's own peak RSS must stay far below this whatever a node does.
 RSS_LIMIT_KB = 200 * 1024
@@ -358,6 +359,123 @@ def test_every_output_is_utf8_and_ids_are_read_as_maelstrom_reads_them():
           f"n1's line as Maelstrom would read it, NUL kept: {v}", r)
     check("line: \ufffd\ufffd\ufffd log line" in r.out, f"the summary shows it too: {r.out}", r)
     r.cleanup()
+
+
+# ==== Descendants that hop sessions ====
+
+# A node whose init starts two hopping chains and a line of 20 sleeping processes, each in a
+# session of its own, their pids running down where the kernel allows it (tests/e2e/hopper.c);
+# then it answers as a correct node does. Eight passes over /proc that killed eddy's children
+# by pid left the bottom of the line alive.
+HOPPER_NODE = r"""#!/usr/bin/env python3
+import json, os, subprocess, sys
+hopper, name, count = sys.argv[1:4]
+for _ in range(2):
+    subprocess.Popen([hopper, name, "hop", count])
+subprocess.Popen([hopper, name, "deep", "20"])
+n = 0
+for line in sys.stdin:
+    msg = json.loads(line)
+    body = msg["body"]
+    n += 1
+    out = {"in_reply_to": body["msg_id"]}
+    if body["type"] == "init":
+        out["type"] = "init_ok"
+    else:
+        out.update(type="generate_ok", id=f"{os.getpid()}-{n}")
+    print(json.dumps({"src": msg["dest"], "dest": msg["src"], "body": out}), flush=True)
+"""
+
+GENERATIONS = 2000
+
+
+def named_alive(name):
+    out = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                if f.read().strip() == name and alive(int(entry)):
+                    out.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def generations(path):
+    import struct
+    try:
+        with open(path, "rb") as f:
+            data = f.read(16)
+        return struct.unpack("=QQ", data)[0] if len(data) == 16 else 0
+    except OSError:
+        return 0
+
+
+def stop_hoppers(path, name):
+    """Ends chains that outlived eddy (a failing test leaves nothing behind)."""
+    import mmap
+    with open(path, "r+b") as f:
+        m = mmap.mmap(f.fileno(), 16)
+        m[8:16] = (1).to_bytes(8, "little")
+        m.close()
+    deadline = time.monotonic() + 10
+    while named_alive(name) and time.monotonic() < deadline:
+        for pid in named_alive(name):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)  # polling a condition, with a deadline
+
+
+def run_hoppers(env=None):
+    """Starts eddy with the hopper node, waits for thousands of generations, stops eddy with
+    SIGTERM; the results, eddy's exit status and the hoppers alive once eddy has exited."""
+    name = f"ehop{os.getpid() % 100000}"
+    hopper = os.path.join(eddytest.BUILD, "tests", "hopper")
+    with tempfile.TemporaryDirectory() as d:
+        node = executable(d, "node.py", HOPPER_NODE)
+        count = os.path.join(d, "count")
+        store = os.path.join(d, "store")
+        p = subprocess.Popen([eddy_bin(), "test", "--store", store, "--no-progress", "-w",
+                              "unique-ids", "--bin", node, "--node-count", "1", "--time-limit",
+                              "600", "--rate", "20", "--", hopper, name, count],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, **(env or {})))
+        deadline = time.monotonic() + 150
+        while generations(count) < GENERATIONS and p.poll() is None:
+            check(time.monotonic() < deadline, f"{generations(count)} generations in 150 s")
+            time.sleep(0.05)  # polling a condition, with a deadline
+        gens = generations(count)
+        p.send_signal(signal.SIGTERM)
+        code, out, err = wait_exit(p, 60)
+        left = named_alive(name)
+        if os.path.exists(count):
+            stop_hoppers(count, name)
+        with open(os.path.join(store, "latest", "results.json")) as f:
+            results = json.load(f)
+    return results, code, gens, left, out + err
+
+
+def test_descendants_hopping_sessions_die_with_eddy():
+    results, code, gens, left, text = run_hoppers()
+    check(code == 143, f"SIGTERM: exit 143, got {code}: {text}")
+    check(gens >= GENERATIONS, f"the race was run {gens} times")
+    check(not left, f"{len(left)} hoppers outlived eddy: {text}")
+    d = results["eddy"]["descendants"]
+    check(d["left"] == 0 and d["reaped"] >= 20, f"eddy says so: {d}")
+    check(d["seconds"] < 5 + 1, f"bounded: {d}")
+
+
+def test_descendants_without_a_cgroup_are_killed_or_reported():
+    results, code, gens, left, text = run_hoppers({"EDDY_NO_CGROUP": "1"})
+    d = results["eddy"]["descendants"]
+    check("EDDY_NO_CGROUP" in d.get("no-cgroup", ""), f"no cgroup, and why: {d}")
+    check(gens >= GENERATIONS, f"the race was run {gens} times")
+    # The line of 20 goes in one round; a chain could outrun the rounds, and then eddy must
+    # say so: never "0 left" with hoppers alive.
+    check(d["left"] > 0 or not left, f"{len(left)} hoppers outlived eddy, {d['left']} reported")
+    check(d["seconds"] < 5 + 1, f"bounded: {d}")
 
 
 # ==== Descriptors ====
