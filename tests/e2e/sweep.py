@@ -7,7 +7,9 @@
 Runs `eddy matrix` once per seed (rows: the strategies, columns: the scenarios) and prints, as
 markdown, how many seeds caught each strategy in each scenario (an invalid verdict), plus the
 seeds that did not. The default scenario list is chaos.json; the default strategies are all of
-eddy-node's. Not a test: full-length chaos runs take 30 s each.
+eddy-node's. It also checks that every timeline event of each scenario left a record in each
+run's faults.events, and lists the runs where one did not. Not a test: full-length chaos runs
+take 30 s each.
 """
 import json
 import os
@@ -44,6 +46,23 @@ caught = {(s, c): [] for s in STRATEGIES for c in SCENARIOS}
 missed = {(s, c): [] for s in STRATEGIES for c in SCENARIOS}
 broke = []
 unfaulted = []  # runs in which some of the scenario's faults could not be injected
+untimed = []  # runs in which a timeline event left no record in faults.events
+
+
+def timeline_missing(scenario, run):
+    """Indices of the scenario's timeline events (within the run's time limit) that left no
+    record in the run's faults.events: an event that did not happen, applied or not."""
+    with open(scenario) as f:
+        timeline = json.load(f).get("faults", [])
+    try:
+        with open(os.path.join(run, "results.json")) as f:
+            results = json.load(f)
+    except (OSError, ValueError):
+        return None
+    limit = results["eddy"]["time-limit"]
+    seen = {e["timeline"] for e in results["faults"]["events"] if "timeline" in e}
+    return [i for i, e in enumerate(timeline) if e["at"] <= limit and i not in seen]
+
 
 with tempfile.TemporaryDirectory(prefix="eddy-sweep-") as store:
     for seed in range(FIRST, FIRST + SEEDS):
@@ -65,6 +84,9 @@ with tempfile.TemporaryDirectory(prefix="eddy-sweep-") as store:
             if cell.get("faults-not-applied", 0) > 0:
                 unfaulted.append((seed, cell["node"], os.path.basename(cell["scenario"]),
                                   int(cell["faults-not-applied"])))
+            missing = timeline_missing(cell["scenario"], cell.get("run", ""))
+            if missing:
+                untimed.append((seed, cell["node"], os.path.basename(cell["scenario"]), missing))
             if cell["verdict"] == "INVALID":
                 caught[key].append(seed)
             elif cell["verdict"] == "valid":
@@ -98,3 +120,9 @@ if broke:
 if unfaulted:
     print()
     print("Runs with faults that could not be applied (seed, node, scenario, count):", unfaulted)
+print()
+if untimed:
+    print("Runs in which timeline events never happened (seed, node, scenario, indices):",
+          untimed)
+else:
+    print("Every timeline event of every run is in its faults.events.")
