@@ -90,6 +90,32 @@ int64_t clockctl_base_ns(const struct clockctl_params *p, int64_t real_ns);
  * floor((real - strobe_anchor) / strobe_period) is odd, else 0. */
 int64_t clockctl_strobe_ns(const struct clockctl_params *p, int64_t real_ns);
 
+/* How a clock id is faked. Realtime clocks follow the formula; TAI and (when asked) the
+ * monotonic clocks move by the realtime clock's current offset; the rest (CPU-time clocks,
+ * dynamic clocks, unknown ids) are never touched. */
+enum clockctl_kind {
+    CLOCKCTL_KIND_PASS,
+    CLOCKCTL_KIND_REAL, /* CLOCK_REALTIME, _COARSE, _ALARM */
+    CLOCKCTL_KIND_TAI,  /* CLOCK_TAI */
+    CLOCKCTL_KIND_MONO, /* CLOCK_MONOTONIC, _RAW, _COARSE, CLOCK_BOOTTIME, _ALARM */
+};
+
+/* The kind of clock id `id`. */
+enum clockctl_kind clockctl_kind_of(int id);
+
+/* The clock a faker reads for the real value of id: the id itself, except that the _ALARM
+ * clocks read their plain twins (the same time base), which the vDSO serves: a libc reading
+ * an _ALARM clock would otherwise make a system call, which the other route would fake again. */
+int clockctl_read_id(int id);
+
+/* The faked reading of a clock of kind `kind` (not PASS) whose real value is value_ns, where
+ * real_ns is CLOCK_REALTIME read at about the same moment (ignored for KIND_REAL, whose value is
+ * the realtime). Applies the monotonic flag: a MONO clock without CLOCKCTL_F_MONOTONIC in
+ * p->flags keeps its real value. Clamped at 0, saturating. Both routes, the preload library and
+ * eddy's system-call route, compute every faked reading with this one function. */
+int64_t clockctl_fake_reading(const struct clockctl_params *p, enum clockctl_kind kind,
+                              int64_t value_ns, int64_t real_ns);
+
 /* Copies the parameters under the seqlock, retrying while a write is in progress. Returns false
  * only if the writer seems to have died mid-write (seq odd for seconds); *out is then unspecified
  * and the library falls back to the real clock. Safe in signal handlers; no syscalls unless a
@@ -141,6 +167,10 @@ int clockctl_set_fake(struct clockctl *c, int64_t now_ns, int64_t fake_ns);
 
 /* Turns CLOCKCTL_F_MONOTONIC on or off; takes effect at the node's next monotonic read. */
 void clockctl_set_monotonic(struct clockctl *c, bool on);
+
+/* The parameters as the writer last published them (no seqlock: the writer is the only thread
+ * that changes them). For eddy's own computations, such as answering a trapped clock call. */
+struct clockctl_params clockctl_params_get(const struct clockctl *c);
 
 /* The node's fake time and its offset (fake - real) at real time now_ns, for the report. */
 int64_t clockctl_fake_at(const struct clockctl *c, int64_t now_ns);

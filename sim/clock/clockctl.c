@@ -99,7 +99,7 @@ static void clockctl_publish(struct clockctl *c, const struct clockctl_params *p
 
 /* The writer's own view. The writer never races itself, so it reads without the seqlock (which
  * would spin on a seq left odd by a misbehaving node). */
-static struct clockctl_params clockctl_current(const struct clockctl *c)
+struct clockctl_params clockctl_params_get(const struct clockctl *c)
 {
     ASSERT(c != NULL);
     return (struct clockctl_params){
@@ -122,7 +122,7 @@ static void clockctl_anchor(struct clockctl_params *p, int64_t now_ns, int64_t b
 
 void clockctl_reset(struct clockctl *c, int64_t now_ns)
 {
-    struct clockctl_params p = clockctl_current(c);
+    struct clockctl_params p = clockctl_params_get(c);
     clockctl_anchor(&p, now_ns, now_ns);
     p.rate = 1.0;
     p.strobe_anchor_ns = 0;
@@ -133,7 +133,7 @@ void clockctl_reset(struct clockctl *c, int64_t now_ns)
 
 int clockctl_bump(struct clockctl *c, int64_t now_ns, int64_t delta_ns)
 {
-    struct clockctl_params p = clockctl_current(c);
+    struct clockctl_params p = clockctl_params_get(c);
     int64_t base;
     if (__builtin_add_overflow(clockctl_base_ns(&p, now_ns), delta_ns, &base))
         return -ERANGE;
@@ -144,7 +144,7 @@ int clockctl_bump(struct clockctl *c, int64_t now_ns, int64_t delta_ns)
 
 int clockctl_set_offset(struct clockctl *c, int64_t now_ns, int64_t offset_ns)
 {
-    struct clockctl_params p = clockctl_current(c);
+    struct clockctl_params p = clockctl_params_get(c);
     int64_t base;
     if (__builtin_add_overflow(now_ns, offset_ns, &base))
         return -ERANGE;
@@ -160,7 +160,7 @@ int clockctl_strobe(struct clockctl *c, int64_t now_ns, int64_t delta_ns, int64_
 {
     if (period_ns < 0)
         return -EINVAL;
-    struct clockctl_params p = clockctl_current(c);
+    struct clockctl_params p = clockctl_params_get(c);
     clockctl_anchor(&p, now_ns, clockctl_base_ns(&p, now_ns));
     p.strobe_anchor_ns = now_ns;
     p.strobe_delta_ns = period_ns > 0 ? delta_ns : 0;
@@ -173,7 +173,7 @@ int clockctl_drift(struct clockctl *c, int64_t now_ns, double rate)
 {
     if (!isfinite(rate) || rate < 0.0 || rate > CLOCKCTL_RATE_MAX)
         return -EINVAL;
-    struct clockctl_params p = clockctl_current(c);
+    struct clockctl_params p = clockctl_params_get(c);
     clockctl_anchor(&p, now_ns, clockctl_base_ns(&p, now_ns));
     p.rate = rate;
     clockctl_publish(c, &p);
@@ -184,7 +184,7 @@ int clockctl_set_fake(struct clockctl *c, int64_t now_ns, int64_t fake_ns)
 {
     if (fake_ns < 0)
         return -EINVAL;
-    struct clockctl_params p = clockctl_current(c);
+    struct clockctl_params p = clockctl_params_get(c);
     /* The base line absorbs the strobe's current term, so the reading at now_ns is exact. */
     int64_t base;
     if (__builtin_sub_overflow(fake_ns, clockctl_strobe_ns(&p, now_ns), &base))
@@ -196,7 +196,7 @@ int clockctl_set_fake(struct clockctl *c, int64_t now_ns, int64_t fake_ns)
 
 void clockctl_set_monotonic(struct clockctl *c, bool on)
 {
-    struct clockctl_params p = clockctl_current(c);
+    struct clockctl_params p = clockctl_params_get(c);
     p.flags = on ? (p.flags | CLOCKCTL_F_MONOTONIC) : (p.flags & ~CLOCKCTL_F_MONOTONIC);
     clockctl_publish(c, &p);
 }
@@ -205,7 +205,7 @@ void clockctl_set_monotonic(struct clockctl *c, bool on)
 
 int64_t clockctl_fake_at(const struct clockctl *c, int64_t now_ns)
 {
-    struct clockctl_params p = clockctl_current(c);
+    struct clockctl_params p = clockctl_params_get(c);
     return clockctl_fake_ns(&p, now_ns);
 }
 

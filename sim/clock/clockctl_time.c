@@ -12,6 +12,7 @@
 
 #include <sched.h>
 #include <stddef.h>
+#include <time.h>
 
 /* The block is shared between processes, which is valid only for address-free, lock-free
  * atomics; libatomic's lock-based fallback would lock per process. */
@@ -93,6 +94,55 @@ int64_t clockctl_strobe_ns(const struct clockctl_params *p, int64_t real_ns)
 int64_t clockctl_fake_ns(const struct clockctl_params *p, int64_t real_ns)
 {
     int64_t fake = sat_add(clockctl_base_ns(p, real_ns), clockctl_strobe_ns(p, real_ns));
+    return fake < 0 ? 0 : fake;
+}
+
+enum clockctl_kind clockctl_kind_of(int id)
+{
+    switch (id) {
+    case CLOCK_REALTIME:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_REALTIME_ALARM:
+        return CLOCKCTL_KIND_REAL;
+    case CLOCK_TAI:
+        return CLOCKCTL_KIND_TAI;
+    case CLOCK_MONOTONIC:
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_MONOTONIC_COARSE:
+    case CLOCK_BOOTTIME:
+    case CLOCK_BOOTTIME_ALARM:
+        return CLOCKCTL_KIND_MONO;
+    default:
+        /* CPU-time clocks and dynamic clocks (negative ids) are not wall clocks. */
+        return CLOCKCTL_KIND_PASS;
+    }
+}
+
+int clockctl_read_id(int id)
+{
+    if (id == CLOCK_REALTIME_ALARM)
+        return CLOCK_REALTIME;
+    if (id == CLOCK_BOOTTIME_ALARM)
+        return CLOCK_BOOTTIME;
+    return id;
+}
+
+/*
+ * A realtime clock's value is the real time r the formula takes. TAI, and monotonic clocks when
+ * the flag is set, get the realtime clock's current offset fake(r) - r added: TAI is 37 s ahead,
+ * and feeding it to the formula as r would skew the offset whenever rate != 1.
+ */
+int64_t clockctl_fake_reading(const struct clockctl_params *p, enum clockctl_kind kind,
+                              int64_t value_ns, int64_t real_ns)
+{
+    if (kind == CLOCKCTL_KIND_PASS)
+        return value_ns;
+    if (kind == CLOCKCTL_KIND_REAL)
+        return clockctl_fake_ns(p, value_ns);
+    if (kind == CLOCKCTL_KIND_MONO && !(p->flags & CLOCKCTL_F_MONOTONIC))
+        return value_ns;
+    int64_t off = sat_sub(clockctl_fake_ns(p, real_ns), real_ns);
+    int64_t fake = sat_add(value_ns, off);
     return fake < 0 ? 0 : fake;
 }
 

@@ -5,7 +5,8 @@
  * control block named by EDDY_CLOCK_FILE if, and only if, the file passes every check below;
  * otherwise the library stays a pure pass-through to the next definitions (libc's, or a sanitizer
  * runtime's). Once loaded, a clock read costs the real vDSO read, a seqlock read of the block and
- * a relaxed increment: no allocation, no locks, no syscalls, so it is async-signal-safe.
+ * a relaxed increment: no allocation, no locks, no syscalls, so it is async-signal-safe. In a
+ * process whose vDSO eddy hid (the system-call route), it stays a pass-through.
  * Depends on: clockctl_time (compiled in). Used by: the simulator, through LD_PRELOAD.
  */
 #include "eddy/clockctl.h"
@@ -15,6 +16,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -67,68 +69,37 @@ static void ns_to_ts(int64_t ns, struct timespec *ts)
 
 /* ==== Faking ==== */
 
-enum clock_kind { CLOCK_KIND_PASS, CLOCK_KIND_REAL, CLOCK_KIND_TAI, CLOCK_KIND_MONO };
-
-static enum clock_kind clock_kind_of(clockid_t id)
-{
-    switch (id) {
-    case CLOCK_REALTIME:
-    case CLOCK_REALTIME_COARSE:
-    case CLOCK_REALTIME_ALARM:
-        return CLOCK_KIND_REAL;
-    case CLOCK_TAI:
-        return CLOCK_KIND_TAI;
-    case CLOCK_MONOTONIC:
-    case CLOCK_MONOTONIC_RAW:
-    case CLOCK_MONOTONIC_COARSE:
-    case CLOCK_BOOTTIME:
-    case CLOCK_BOOTTIME_ALARM:
-        return CLOCK_KIND_MONO;
-    default:
-        /* CPU-time clocks and dynamic clocks (negative ids) are not wall clocks. */
-        return CLOCK_KIND_PASS;
-    }
-}
-
 /*
- * Reads clock id into *ts, faked through block c. A realtime clock's value is the real time r the
- * formula takes. TAI, and monotonic clocks when the flag is set, get the realtime clock's current
- * offset fake(r) - r added, which needs a second read of CLOCK_REALTIME: TAI is 37 s ahead, and
- * an r 37 s off would skew the offset whenever rate != 1. Results are clamped at 0.
+ * Reads clock id into *ts, faked through block c with clockctl_fake_reading, the computation
+ * eddy's system-call route uses too. TAI, and monotonic clocks when the flag is set, need a
+ * second read of CLOCK_REALTIME for the offset; the _ALARM clocks are read through their plain
+ * twins (clockctl_read_id), which the vDSO serves.
  */
 static int fake_clock_gettime(struct clockctl *c, clockid_t id, struct timespec *ts)
 {
     atomic_fetch_add_explicit(&c->reads, 1, memory_order_relaxed);
-    enum clock_kind kind = clock_kind_of(id);
-    if (kind == CLOCK_KIND_PASS)
+    enum clockctl_kind kind = clockctl_kind_of(id);
+    if (kind == CLOCKCTL_KIND_PASS)
         return real_clock_gettime(id, ts);
 
     struct clockctl_params p;
     if (!clockctl_params_read(c, &p))
         return real_clock_gettime(id, ts); /* the writer died mid-write: stay real */
-    if (kind == CLOCK_KIND_MONO && !(p.flags & CLOCKCTL_F_MONOTONIC))
+    if (kind == CLOCKCTL_KIND_MONO && !(p.flags & CLOCKCTL_F_MONOTONIC))
         return real_clock_gettime(id, ts);
 
-    int rc = real_clock_gettime(id, ts);
+    int rc = real_clock_gettime(clockctl_read_id(id), ts);
     if (rc != 0)
         return rc;
-    int64_t value = ts_to_ns(ts);
-    int64_t fake;
-    if (kind == CLOCK_KIND_REAL) {
-        fake = clockctl_fake_ns(&p, value);
-    } else {
+    int64_t real = 0;
+    if (kind != CLOCKCTL_KIND_REAL) {
         struct timespec rt;
         rc = real_clock_gettime(CLOCK_REALTIME, &rt);
         if (rc != 0)
             return rc;
-        int64_t r = ts_to_ns(&rt);
-        int64_t off = clockctl_fake_ns(&p, r) - r; /* both within [0, 2^63): cannot overflow */
-        if (__builtin_add_overflow(value, off, &fake))
-            fake = off > 0 ? INT64_MAX : 0;
-        if (fake < 0)
-            fake = 0;
+        real = ts_to_ns(&rt);
     }
-    ns_to_ts(fake, ts);
+    ns_to_ts(clockctl_fake_reading(&p, kind, ts_to_ns(ts), real), ts);
     return 0;
 }
 
@@ -253,6 +224,11 @@ __attribute__((constructor)) static void eddyclock_init(void)
     next_time = (time_fn *)dlsym(RTLD_NEXT, "time");
     next_timespec_get = (timespec_get_fn *)dlsym(RTLD_NEXT, "timespec_get");
 
+    /* A process whose vDSO eddy hid is on the system-call route: its libc's clock reads are
+     * already trapped and faked by eddy, and faking them again here would count the offset
+     * twice. So the library stands aside there (and does not report itself loaded). */
+    if (getauxval(AT_SYSINFO_EHDR) == 0)
+        return;
     struct clockctl *c = eddyclock_map();
     if (!c)
         return;

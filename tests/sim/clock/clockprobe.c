@@ -7,8 +7,16 @@
  * forked child instead. `clockprobe bench N` times N calls of each clock function and prints
  * "name ns_per_call" lines, timing itself with the raw syscall so the preload cannot skew it.
  * Output goes through write(2), never stdio, so a forked child cannot duplicate buffered bytes.
- * Depends on: nothing. Used by: tests/sim/clock (test_clockctl, bench_clock).
+ *
+ * For the system-call route there are more requests, each answered with one line: "raw" reads
+ * the three clocks through syscall(2) ("pid rt_ns tod_us time_s"); "efault" passes each call a
+ * bad pointer and prints the three errnos ("efault E1 E2 E3"); "exec" makes the probe execute
+ * itself again (the new image prints "execd pid" first); "flood T N" has T threads make N raw
+ * clock_gettime calls each and prints "flood count min_ns max_ns".
+ * Depends on: nothing. Used by: tests/sim/clock (test_preload, test_clocksys, bench_clock).
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +65,91 @@ static int probe_fork_answer(void)
     if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return -1;
     return 0;
+}
+
+static int say(const char *out, int n)
+{
+    return n > 0 && write(STDOUT_FILENO, out, (size_t)n) == n ? 0 : -1;
+}
+
+static int probe_raw(void)
+{
+    struct timespec ts;
+    struct timeval tv;
+    if (syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts) != 0 ||
+        syscall(SYS_gettimeofday, &tv, NULL) != 0)
+        return -1;
+    long t = syscall(SYS_time, NULL);
+    char out[160];
+    return say(out,
+               snprintf(out, sizeof(out), "%ld %lld %lld %ld\n", (long)getpid(),
+                        (long long)ts_ns(&ts), (long long)tv.tv_sec * 1000000 + tv.tv_usec, t));
+}
+
+/* Each call gets an address no program maps (the first page), as a bad pointer would. */
+static int probe_efault(void)
+{
+    void *bad = (void *)16;
+    errno = 0;
+    long a = syscall(SYS_clock_gettime, CLOCK_REALTIME, bad);
+    int ea = a < 0 ? errno : 0;
+    errno = 0;
+    long b = syscall(SYS_gettimeofday, bad, NULL);
+    int eb = b < 0 ? errno : 0;
+    errno = 0;
+    long c = syscall(SYS_time, bad);
+    int ec = c < 0 ? errno : 0;
+    char out[64];
+    return say(out, snprintf(out, sizeof(out), "efault %d %d %d\n", ea, eb, ec));
+}
+
+struct flood {
+    pthread_t th;
+    long n;
+    int64_t min_ns, max_ns;
+    long count;
+};
+
+static void *flood_run(void *arg)
+{
+    struct flood *f = arg;
+    f->min_ns = INT64_MAX;
+    f->max_ns = INT64_MIN;
+    for (long i = 0; i < f->n; i++) {
+        struct timespec ts;
+        if (syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts) != 0)
+            continue;
+        int64_t v = ts_ns(&ts);
+        f->min_ns = v < f->min_ns ? v : f->min_ns;
+        f->max_ns = v > f->max_ns ? v : f->max_ns;
+        f->count++;
+    }
+    return NULL;
+}
+
+static int probe_flood(const char *line)
+{
+    long threads = 0, n = 0;
+    if (sscanf(line, "flood %ld %ld", &threads, &n) != 2 || threads < 1 || threads > 64 || n < 1)
+        return -1;
+    struct flood f[64];
+    memset(f, 0, sizeof(f));
+    for (long i = 0; i < threads; i++) {
+        f[i].n = n;
+        if (pthread_create(&f[i].th, NULL, flood_run, &f[i]) != 0)
+            return -1;
+    }
+    long count = 0;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (long i = 0; i < threads; i++) {
+        pthread_join(f[i].th, NULL);
+        count += f[i].count;
+        lo = f[i].min_ns < lo ? f[i].min_ns : lo;
+        hi = f[i].max_ns > hi ? f[i].max_ns : hi;
+    }
+    char out[128];
+    return say(out, snprintf(out, sizeof(out), "flood %ld %lld %lld\n", count, (long long)lo,
+                             (long long)hi));
 }
 
 static int64_t raw_monotonic_ns(void)
@@ -115,9 +208,34 @@ int main(int argc, char **argv)
         probe_bench(n);
         return 0;
     }
+    if (argc == 2 && strcmp(argv[1], "execd") == 0) {
+        char out[64];
+        if (say(out, snprintf(out, sizeof(out), "execd %ld\n", (long)getpid())) < 0)
+            return 1;
+    }
+    /* Unbuffered line reads: an "exec" must not take the next request with it. */
     char line[64];
-    while (fgets(line, sizeof(line), stdin)) {
-        int rc = strncmp(line, "fork", 4) == 0 ? probe_fork_answer() : probe_answer();
+    size_t len = 0;
+    while (read(STDIN_FILENO, line + len, 1) == 1) {
+        if (line[len] != '\n' && len + 1 < sizeof(line) - 1) {
+            len++;
+            continue;
+        }
+        line[len + 1] = '\0';
+        len = 0;
+        int rc;
+        if (strncmp(line, "fork", 4) == 0)
+            rc = probe_fork_answer();
+        else if (strncmp(line, "raw", 3) == 0)
+            rc = probe_raw();
+        else if (strncmp(line, "efault", 6) == 0)
+            rc = probe_efault();
+        else if (strncmp(line, "flood", 5) == 0)
+            rc = probe_flood(line);
+        else if (strncmp(line, "exec", 4) == 0)
+            rc = execl("/proc/self/exe", argv[0], "execd", (char *)NULL);
+        else
+            rc = probe_answer();
         if (rc != 0)
             return 1;
     }

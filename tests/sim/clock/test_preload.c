@@ -2,277 +2,24 @@
  * test_preload.c: libeddyclock.so in live processes, driven through the control block.
  *
  * The tests start clock_probe (and python3) with the library preloaded, change the block while the
- * process runs, and check each answer against the fake clock evaluated at real clock reads taken
- * just before the request and just after the reply: the child's read happened between the two, so
- * no sleep and almost no tolerance is needed. Every child is killed in the fixture's teardown,
- * and dies with the test process (PR_SET_PDEATHSIG) if that never runs.
- * Depends on: clockctl, clock_probe, clock_probe_static, libeddyclock.so, python3.
+ * process runs, and check each answer against the fake clock (clockkit.h brackets every request
+ * with real clock reads). Every child is killed in the fixture's teardown.
+ * Depends on: clockkit, clockctl, clock_probe, clock_probe_static, libeddyclock.so, python3.
  */
-#include "eddy/clockctl.h"
-#include "eddy/util.h"
-
-#include <criterion/criterion.h>
-
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#define SEC CLOCKCTL_NS_PER_SEC
-#define MS (SEC / 1000)
-#define HOUR (3600 * SEC)
-#define TOL (2 * MS) /* slack around the bracketing reads */
-#define REPLY_TIMEOUT_MS 15000
-#define KIDS_MAX 4
-
-/* ==== Fixture: a private directory, a block, and every child killed at the end ==== */
-
-struct kid {
-    pid_t pid;   /* 0 once reaped */
-    int to_fd;   /* its stdin, -1 once closed */
-    int from_fd; /* its stdout */
-};
-
-static char tmp_dir[64];
-static char blk_path[128];
-static struct clockctl *blk;
-static struct kid kids[KIDS_MAX];
-
-static void kid_kill(struct kid *k)
-{
-    if (k->pid > 0) {
-        kill(k->pid, SIGKILL);
-        waitpid(k->pid, NULL, 0);
-        k->pid = 0;
-    }
-    if (k->to_fd >= 0)
-        close(k->to_fd);
-    if (k->from_fd >= 0)
-        close(k->from_fd);
-    k->to_fd = k->from_fd = -1;
-}
-
-static void tmp_path(char *out, size_t cap, const char *name)
-{
-    snprintf(out, cap, "%s/%s", tmp_dir, name);
-}
+#include "clockkit.h"
 
 static void setup(void)
 {
-    signal(SIGPIPE, SIG_IGN); /* a dead child must fail an assertion, not kill the test */
-    for (size_t i = 0; i < KIDS_MAX; i++)
-        kids[i] = (struct kid){.pid = 0, .to_fd = -1, .from_fd = -1};
-    snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/eddy-preload-test-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp_dir));
-    tmp_path(blk_path, sizeof(blk_path), "n1.clock");
-    cr_assert_eq(clockctl_create(blk_path, &blk), 0);
+    kit_setup();
 }
 
 static void teardown(void)
 {
     static const char names[][16] = {"link.clock"};
-    for (size_t i = 0; i < KIDS_MAX; i++)
-        kid_kill(&kids[i]);
-    cr_assert_eq(clockctl_destroy(blk, blk_path), 0);
-    for (size_t i = 0; i < ARRAY_LEN(names); i++) {
-        char p[128];
-        tmp_path(p, sizeof(p), names[i]);
-        unlink(p);
-    }
-    rmdir(tmp_dir);
+    kit_teardown(names, ARRAY_LEN(names));
 }
 
 TestSuite(preload, .init = setup, .fini = teardown);
-
-/* ==== Child processes ==== */
-
-/* The child's environment: PATH, ASan's consent to being preloaded, and the given extras. */
-struct env {
-    char path[4096];
-    char asan[512];
-    char preload[512];
-    char file[256];
-    char *vec[5];
-};
-
-/* lib: preload it; file: EDDY_CLOCK_FILE's value, or NULL to leave the variable out. */
-static char *const *env_build(struct env *e, bool lib, const char *file)
-{
-    size_t n = 0;
-    const char *path = getenv("PATH");
-    const char *asan = getenv("ASAN_OPTIONS");
-    snprintf(e->path, sizeof(e->path), "PATH=%s", path ? path : "/usr/bin:/bin");
-    /* Ours last, since ASan lets later options win. */
-    snprintf(e->asan, sizeof(e->asan), "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
-             asan ? asan : "", asan && *asan ? ":" : "");
-    snprintf(e->preload, sizeof(e->preload), "LD_PRELOAD=%s", CLOCK_LIB);
-    snprintf(e->file, sizeof(e->file), "%s=%s", CLOCKCTL_ENV, file ? file : "");
-    e->vec[n++] = e->path;
-    e->vec[n++] = e->asan;
-    if (lib)
-        e->vec[n++] = e->preload;
-    if (file)
-        e->vec[n++] = e->file;
-    e->vec[n] = NULL;
-    return e->vec;
-}
-
-static struct kid *kid_spawn(char *const argv[], char *const envp[])
-{
-    struct kid *k = NULL;
-    for (size_t i = 0; i < KIDS_MAX && !k; i++)
-        if (kids[i].pid == 0)
-            k = &kids[i];
-    cr_assert_not_null(k, "too many children");
-    int in[2], out[2];
-    cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
-    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        /* Dies with the test process whatever happens to it (a crash, a timeout). */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(126);
-        dup2(in[0], STDIN_FILENO);
-        dup2(out[1], STDOUT_FILENO);
-        execvpe(argv[0], argv, envp);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    *k = (struct kid){.pid = pid, .to_fd = in[1], .from_fd = out[0]};
-    return k;
-}
-
-static struct kid *probe_spawn(const char *exe, bool lib, const char *file)
-{
-    struct env e;
-    char *const argv[] = {(char *)exe, NULL};
-    return kid_spawn(argv, env_build(&e, lib, file));
-}
-
-/* Closes the child's stdin and expects a clean exit 0 within the timeout. */
-static void kid_finish(struct kid *k)
-{
-    close(k->to_fd);
-    k->to_fd = -1;
-    struct pollfd pfd = {.fd = k->from_fd, .events = POLLIN};
-    char buf[256];
-    for (;;) {
-        cr_assert_eq(poll(&pfd, 1, REPLY_TIMEOUT_MS), 1, "child did not exit on EOF");
-        if (read(k->from_fd, buf, sizeof(buf)) <= 0)
-            break;
-    }
-    int status;
-    cr_assert_eq(waitpid(k->pid, &status, 0), k->pid);
-    k->pid = 0;
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
-    kid_kill(k);
-}
-
-static int64_t now_ns(clockid_t id)
-{
-    struct timespec ts;
-    cr_assert_eq(clock_gettime(id, &ts), 0);
-    return (int64_t)ts.tv_sec * SEC + ts.tv_nsec;
-}
-
-/* Real clock reads bracketing one request and its reply. */
-struct window {
-    int64_t rt0, rt1;     /* CLOCK_REALTIME before and after, ns */
-    int64_t mono0, mono1; /* CLOCK_MONOTONIC before and after, ns */
-};
-
-/* Sends req (a line) and reads exactly one reply line into buf, with poll timeouts. */
-static void kid_ask(struct kid *k, const char *req, char *buf, size_t cap, struct window *w)
-{
-    size_t len = 0;
-    w->rt0 = now_ns(CLOCK_REALTIME);
-    w->mono0 = now_ns(CLOCK_MONOTONIC);
-    cr_assert_eq(write(k->to_fd, req, strlen(req)), (ssize_t)strlen(req), "child gone");
-    while (len == 0 || buf[len - 1] != '\n') {
-        struct pollfd pfd = {.fd = k->from_fd, .events = POLLIN};
-        cr_assert_eq(poll(&pfd, 1, REPLY_TIMEOUT_MS), 1, "no reply from child");
-        cr_assert_lt(len, cap - 1, "reply too long");
-        ssize_t n = read(k->from_fd, buf + len, cap - 1 - len);
-        cr_assert_gt(n, 0, "child closed its stdout");
-        len += (size_t)n;
-    }
-    w->mono1 = now_ns(CLOCK_MONOTONIC);
-    w->rt1 = now_ns(CLOCK_REALTIME);
-    buf[len] = '\0';
-}
-
-/* One clock_probe answer (see clockprobe.c). */
-struct sample {
-    long pid;
-    long long time_s, tod_us, rt_ns, tg_ns, mono_ns;
-};
-
-static void probe_ask(struct kid *k, const char *req, struct sample *s, struct window *w)
-{
-    char buf[256];
-    kid_ask(k, req, buf, sizeof(buf), w);
-    int n = sscanf(buf, "%ld %lld %lld %lld %lld %lld", &s->pid, &s->time_s, &s->tod_us, &s->rt_ns,
-                   &s->tg_ns, &s->mono_ns);
-    cr_assert_eq(n, 6, "bad reply: %s", buf);
-}
-
-/* ==== Expectations ==== */
-
-static void expect_in(const char *what, int64_t v, int64_t lo, int64_t hi)
-{
-    cr_assert(v >= lo && v <= hi,
-              "%s = %" PRId64 " outside [%" PRId64 ", %" PRId64 "] (%+.3f s from lo)", what, v, lo,
-              hi, (double)(v - lo) / 1e9);
-}
-
-/* Expects the answer of a process on the clock that params p describe, with the monotonic clock
- * faked only if p says so. Between two real reads the fake clock is monotone except at a strobe
- * flip, and the tests keep flips seconds away from their requests. */
-static void expect_clock(const struct clockctl_params *p, const struct sample *s,
-                         const struct window *w)
-{
-    int64_t f0 = clockctl_fake_ns(p, w->rt0), f1 = clockctl_fake_ns(p, w->rt1);
-    int64_t lo = EDDY_MIN(f0, f1) - TOL, hi = EDDY_MAX(f0, f1) + TOL;
-    expect_in("clock_gettime(REALTIME)", s->rt_ns, lo, hi);
-    expect_in("timespec_get", s->tg_ns, lo, hi);
-    expect_in("gettimeofday", s->tod_us * 1000, lo - 1000, hi);
-    /* The real time() reads the tick-updated seconds, which may trail by a tick. */
-    expect_in("time", s->time_s * SEC, lo - SEC - 20 * MS, hi);
-    int64_t off0 = 0, off1 = 0;
-    if (p->flags & CLOCKCTL_F_MONOTONIC) {
-        off0 = f0 - w->rt0;
-        off1 = f1 - w->rt1;
-    }
-    int64_t mlo = EDDY_MAX(0, w->mono0 + EDDY_MIN(off0, off1));
-    int64_t mhi = EDDY_MAX(0, w->mono1 + EDDY_MAX(off0, off1));
-    expect_in("clock_gettime(MONOTONIC)", s->mono_ns, mlo - TOL, mhi + TOL);
-}
-
-static void expect_fake(const struct sample *s, const struct window *w)
-{
-    struct clockctl_params p;
-    cr_assert(clockctl_params_read(blk, &p));
-    expect_clock(&p, s, w);
-}
-
-static void expect_real(const struct sample *s, const struct window *w)
-{
-    const struct clockctl_params real = {.rate = 1.0};
-    expect_clock(&real, s, w);
-}
 
 /* ==== Live processes ==== */
 
@@ -525,7 +272,7 @@ static void expect_python(double t, const struct window *w)
 Test(preload, python_sees_the_fake_time)
 {
     struct env e;
-    char *const argv[] = {(char *)"python3", (char *)"-c",
+    char *const argv[] = {(char *)"/usr/bin/python3", (char *)"-c",
                           (char *)"import sys, time\n"
                                   "while sys.stdin.readline():\n"
                                   "    sys.stdout.write(repr(time.time()) + '\\n')\n"
