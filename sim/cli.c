@@ -61,6 +61,25 @@ const char *workload_name(enum workload_kind w)
     return "none";
 }
 
+static const char *const clock_via_names[] = {"auto", "preload", "syscall"};
+
+const char *clock_via_name(enum clock_via v)
+{
+    ASSERT((size_t)v < ARRAY_LEN(clock_via_names));
+    return clock_via_names[v];
+}
+
+int clock_via_parse(const char *name, enum clock_via *out)
+{
+    for (size_t i = 0; i < ARRAY_LEN(clock_via_names); i++) {
+        if (strcmp(name, clock_via_names[i]) == 0) {
+            *out = (enum clock_via)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
 void config_set_node_names(struct config *c, char **names, uint32_t count)
 {
     for (uint32_t i = 0; i < c->node_count; i++)
@@ -627,6 +646,13 @@ static int apply(struct config *c, const struct option_spec *o, const char *v,
         return 0;
     case OPT_FAIL_FAST:
         c->fail_fast = true;
+        return 0;
+    case OPT_CLOCK_VIA:
+        if (clock_via_parse(v, &c->clock_via) < 0)
+            return cli_err(err, elen, "--clock-via: must be auto, preload or syscall, got '%s'", v);
+        return 0;
+    case OPT_ALLOW_UNAPPLIED:
+        c->allow_unapplied_faults = true;
         return 0;
     case OPT_NO_HISTORY:
         c->history = false;

@@ -47,6 +47,16 @@ enum fault_kind {
         FAULT_KIND_COUNT,
 };
 
+/* How clock faults reach a node (--clock-via, an eddy extension). */
+enum clock_via {
+    CLOCK_VIA_AUTO = 0, /* per node: the preload library where it works, else system calls */
+    CLOCK_VIA_PRELOAD,  /* libeddyclock.so only (LD_PRELOAD) */
+    CLOCK_VIA_SYSCALL,  /* seccomp notification with the vDSO hidden, for every node */
+};
+
+#define NODES_MAX 4096u         /* most nodes in one run */
+#define CONCURRENCY_MAX 100000u /* most workers */
+#define NODE_ARGS_MAX 64u       /* most arguments passed to the node */
 #define NODES_MAX 4096u                     /* most nodes in one run */
 #define CONCURRENCY_MAX 100000u             /* most workers */
 #define NODE_ARGS_MAX 64u                   /* most arguments passed to the node */
@@ -95,8 +105,11 @@ struct config {
     unsigned restart_modes;           /* bits (1 << RESTART_CLOCK_x); 0 = restart with the clock */
     double weights[FAULT_KIND_COUNT]; /* a weighted random stream, 0 = none */
     double weighted_interval_s, weighted_from_s, weighted_until_s;
-    bool clock_monotonic; /* clock faults also move CLOCK_MONOTONIC */
-    char **owned;         /* strings the config owns (a scenario's bin and args) */
+    bool clock_monotonic;        /* clock faults also move CLOCK_MONOTONIC */
+    enum clock_via clock_via;    /* --clock-via and "clock-via" (extension), default auto */
+    bool allow_unapplied_faults; /* --allow-unapplied-faults (extension): a fault kind that
+                                    could not reach a node leaves the verdict alone */
+    char **owned;                /* strings the config owns (a scenario's bin and args) */
     size_t owned_len;
 };
 
@@ -117,5 +130,9 @@ const char *fault_kind_name(enum fault_kind k);
 int fault_kind_parse(const char *name, size_t len, enum fault_kind *out);
 
 const char *workload_name(enum workload_kind w);
+
+const char *clock_via_name(enum clock_via v);
+/* 0 with *out set, or -EINVAL for a name other than auto, preload, syscall. */
+int clock_via_parse(const char *name, enum clock_via *out);
 
 #endif /* EDDY_SIM_CONFIG_H */

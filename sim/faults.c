@@ -3,10 +3,13 @@
  *
  * The plan (nemesis.c) decides what happens when; this file does it to real processes and
  * clocks and records what it did, one fault_record per event and node, with `applied` false
- * and the reason whenever it could not: a clock fault on a node that never loaded
- * libeddyclock.so, a kill of a node already down. Nothing is reported as injected that was not.
- * Depends on: sim, nemesis, grudge, net, proc, clockctl, traffic, history, utf8. Used by: run.
+ * and the reason whenever it could not: a clock fault that cannot reach a node (no route to its
+ * clock: those are marked unreached, which makes the verdict unknown), a kill of a node already
+ * down. Nothing is reported as injected that was not.
+ * Depends on: sim, nemesis, grudge, net, proc, clockroute, clockctl, traffic, history, utf8.
+ * Used by: run.
  */
+#include "clockroute.h"
 #include "sim.h"
 #include "store.h"
 #include "utf8.h"
@@ -25,7 +28,9 @@
 
 /* ==== Faults ==== */
 
-void faults_log(struct sim *s, enum fault_action a, bool applied, const char *fmt, ...)
+__attribute__((format(printf, 5, 0))) static void faults_vlog(struct sim *s, enum fault_action a,
+                                                              bool applied, int32_t unreached_node,
+                                                              const char *fmt, va_list ap)
 {
     if (s->fault_log_len >= FAULT_LOG_MAX)
         return;
@@ -34,10 +39,9 @@ void faults_log(struct sim *s, enum fault_action a, bool applied, const char *fm
     r->action = a;
     r->applied = applied;
     r->timeline = s->fault_timeline;
-    va_list ap;
-    va_start(ap, fmt);
+    r->unreached = unreached_node >= 0;
+    r->node = unreached_node;
     vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
-    va_end(ap);
     /* Cut where a character ends, never inside one (node names may be any UTF-8). */
     r->detail[utf8_prefix(r->detail, strlen(r->detail), sizeof(r->detail) - 1)] = '\0';
     char value[600];
@@ -52,30 +56,33 @@ void faults_log(struct sim *s, enum fault_action a, bool applied, const char *fm
     history_nemesis(&s->hist, s->now_ns, fault_action_name(a), value, n);
 }
 
-/* Adds the per-node clock sample that the report draws as lines. */
-static bool clock_usable(struct sim *s, struct sim_node *n, char *why, size_t cap)
+void faults_log(struct sim *s, enum fault_action a, bool applied, const char *fmt, ...)
 {
-    if (!n->clock) {
-        snprintf(why, cap, "%s: eddy could not set up clock control (%s)", n->name,
-                 s->clock_lib ? "no control block" : "libeddyclock.so not found");
-        return false;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    faults_vlog(s, a, applied, -1, fmt, ap);
+    va_end(ap);
+}
+
+void faults_log_unreached(struct sim *s, enum fault_action a, uint32_t node, const char *fmt, ...)
+{
+    ASSERT(node < s->node_count);
+    va_list ap;
+    va_start(ap, fmt);
+    faults_vlog(s, a, false, (int32_t)node, fmt, ap);
+    va_end(ap);
+}
+
+enum clock_reach { CLOCK_REACHES, CLOCK_NODE_DOWN, CLOCK_UNREACHED };
+
+/* Whether a clock fault can be applied to n now, and if not, why and whether it ever could. */
+static enum clock_reach clock_usable(struct sim *s, struct sim_node *n, char *why, size_t cap)
+{
     if (n->down) {
         snprintf(why, cap, "%s is down", n->name);
-        return false;
+        return CLOCK_NODE_DOWN;
     }
-    if (!n->clock_loaded) {
-        pid_t pid = 0;
-        n->clock_loaded = clockctl_loaded(n->clock, &pid);
-    }
-    if (!n->clock_loaded) {
-        snprintf(why, cap,
-                 "%s did not load libeddyclock.so (a static binary, or a runtime that reads the "
-                 "clock without libc): its clock is untouched",
-                 n->name);
-        return false;
-    }
-    return true;
+    return clockroute_reaches(s, n, why, cap) ? CLOCK_REACHES : CLOCK_UNREACHED;
 }
 
 /* True when e would set n's clock before 1970, which the clock library can only read as 0: not
@@ -94,7 +101,13 @@ static void apply_clock(struct sim *s, const struct fault_event *e)
     for (uint32_t i = 0; i < e->node_count; i++) {
         struct sim_node *n = &s->nodes[e->nodes[i]];
         char why[300];
-        if (!clock_usable(s, n, why, sizeof(why))) {
+        enum clock_reach reach = clock_usable(s, n, why, sizeof(why));
+        if (reach == CLOCK_UNREACHED) {
+            faults_log_unreached(s, e->action, n->index, "%s not applied: %s",
+                                 fault_action_name(e->action), why);
+            continue;
+        }
+        if (reach == CLOCK_NODE_DOWN) {
             faults_log(s, e->action, false, "%s not applied: %s", fault_action_name(e->action),
                        why);
             continue;
@@ -164,9 +177,9 @@ static void restart_node(struct sim *s, struct sim_node *n, enum restart_clock m
                          restart_clock_name(mode),
                          (double)(now - clockctl_fake_at(n->clock, now)) / 1e9);
         } else {
-            faults_log(s, ACT_RESTART, false,
-                       "restart %s into the past not applied: no clock control for %s", n->name,
-                       n->name);
+            faults_log_unreached(s, ACT_RESTART, n->index,
+                                 "restart %s into the past not applied: no clock control for %s",
+                                 n->name, n->name);
         }
     }
     n->down = false;
@@ -423,6 +436,61 @@ void faults_heal_all(struct sim *s)
         apply_event(s, &(struct fault_event){.action = ACT_RESTART});
 }
 
+/* ==== Faults that could not reach a node ==== */
+
+/* The kind an unreached record speaks for: a restart's clock (behind, replay) is a clock fault. */
+static enum fault_kind unreached_kind(const struct fault_record *r)
+{
+    return r->action == ACT_RESTART ? FAULT_CLOCK : fault_action_kind(r->action);
+}
+
+size_t faults_unreached(const struct sim *s, char *reason, size_t cap)
+{
+    size_t count = 0, at = 0;
+    reason[0] = '\0';
+    bool *seen = xcalloc(s->node_count ? s->node_count : 1, sizeof(bool));
+    for (int k = 0; k < FAULT_KIND_COUNT; k++) {
+        uint32_t nodes = 0;
+        const struct fault_record *first = NULL;
+        memset(seen, 0, s->node_count * sizeof(bool));
+        for (size_t i = 0; i < s->fault_log_len; i++) {
+            const struct fault_record *r = &s->fault_log[i];
+            if (!r->unreached || unreached_kind(r) != (enum fault_kind)k)
+                continue;
+            count++;
+            first = first ? first : r;
+            if (r->node >= 0 && (uint32_t)r->node < s->node_count && !seen[r->node]) {
+                seen[r->node] = true;
+                nodes++;
+            }
+        }
+        if (!first)
+            continue;
+        int n = snprintf(reason + at, cap - at, "%s%s faults could not reach %u of %u node%s (",
+                         at ? "; " : "", fault_kind_name((enum fault_kind)k), nodes, s->node_count,
+                         s->node_count == 1 ? "" : "s");
+        at += n > 0 ? (size_t)n : 0;
+        uint32_t listed = 0;
+        for (uint32_t i = 0; i < s->node_count && at < cap; i++) {
+            if (!seen[i])
+                continue;
+            if (listed++ == 6) {
+                n = snprintf(reason + at, cap - at, ", ...");
+                at += n > 0 ? (size_t)n : 0;
+                break;
+            }
+            n = snprintf(reason + at, cap - at, "%s%s", listed > 1 ? ", " : "", s->nodes[i].name);
+            at += n > 0 ? (size_t)n : 0;
+        }
+        n = snprintf(reason + at, cap - at, "): %s", first->detail);
+        at += n > 0 ? (size_t)n : 0;
+        if (at >= cap)
+            at = cap - 1;
+    }
+    free(seen);
+    return count;
+}
+
 /* ==== Clock samples ==== */
 
 void faults_clock_sample(struct sim *s, struct sim_node *n)
@@ -436,13 +504,11 @@ void faults_clock_sample(struct sim *s, struct sim_node *n)
 void faults_setup_clock(struct sim *s)
 {
     s->clock_lib = store_find_clock_lib();
-    if (!s->clock_lib) {
+    if (!s->clock_lib && s->cfg->clock_via != CLOCK_VIA_SYSCALL)
         fprintf(stderr,
                 "eddy: warning: %s not found next to eddy (or in $EDDY_CLOCK_LIB): clock "
-                "faults will be reported as not applied\n",
+                "faults reach only the nodes on the system-call route\n",
                 CLOCKCTL_LIB_NAME);
-        return;
-    }
     const char *tmp = getenv("TMPDIR");
     snprintf(s->clock_dir, sizeof(s->clock_dir), "%s/eddy-clock-XXXXXX",
              tmp && *tmp ? tmp : "/tmp");
@@ -455,8 +521,12 @@ void faults_setup_clock(struct sim *s)
     for (uint32_t i = 0; i < s->node_count; i++) {
         char path[300];
         snprintf(path, sizeof(path), "%s/%u.clk", s->clock_dir, i);
-        if (clockctl_create(path, &s->nodes[i].clock) < 0)
+        if (clockctl_create(path, &s->nodes[i].clock) < 0) {
             s->nodes[i].clock = NULL;
+            continue;
+        }
+        if (s->cfg->clock_monotonic)
+            clockctl_set_monotonic(s->nodes[i].clock, true);
     }
 }
 

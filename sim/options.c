@@ -126,6 +126,13 @@ static const struct option_spec options[] = {
     {"--history-max", NULL, "SIZE", "1G",
      "history.jsonl stops at this size, on a whole line, and says so (0: no limit)", OPTION_EDDY,
      NULL, OPT_HISTORY_MAX},
+    {"--clock-via", NULL, "ROUTE", "auto",
+     "how clock faults reach the nodes: auto (the preload library where it works, else system "
+     "calls), preload or syscall",
+     OPTION_EDDY, NULL, OPT_CLOCK_VIA},
+    {"--allow-unapplied-faults", NULL, NULL, NULL,
+     "a fault kind that could not reach some node does not make the verdict unknown", OPTION_EDDY,
+     NULL, OPT_ALLOW_UNAPPLIED},
     {"--no-progress", NULL, NULL, NULL, "no progress bar, even on a terminal", OPTION_EDDY, NULL,
      OPT_NO_PROGRESS},
 };

@@ -492,9 +492,13 @@ EDDY_NORETURN static void proc_spawn_child(const struct proc_spawn_opts *o, int 
         setrlimit(RLIMIT_NOFILE, &nofile_given); /* the node gets the limit eddy was given */
     if (o->cwd && chdir(o->cwd) < 0)
         goto fail;
+    if (o->child_hook &&
+        (e = -o->child_hook(o->hook_ctx, o->path, (char *const *)o->argv, envp)) > 0)
+        goto report;
     execve(o->path, (char *const *)o->argv, envp);
 fail:
     e = errno;
+report:
     if (write(errpipe[1], &e, sizeof(e)) < 0)
         _exit(127);
     _exit(127);
@@ -561,6 +565,8 @@ int proc_spawn(struct proc *p, struct ev_loop *loop, const struct proc_spawn_opt
     int fork_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     free(envp);
+    if (o->parent_hook)
+        o->parent_hook(o->hook_ctx, pid);
     if (pid < 0) {
         rc = -fork_errno;
         snprintf(err, elen, "cannot fork for %s: %s", p->name, strerror(fork_errno));

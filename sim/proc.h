@@ -93,13 +93,23 @@ struct proc {
     struct proc *next_dirty;
 };
 
+/* Runs in the child just before execve(path, argv, envp), with exactly those pointers. The
+ * child shares eddy's memory until it execs (vfork): system calls only, no allocation. Returns
+ * 0, or a negative errno that stops the exec (reported as a failed exec). */
+typedef int proc_child_hook(void *ctx, const char *path, char *const argv[], char *const envp[]);
+/* Runs in eddy once the child exists (pid), or failed to (pid < 0), before proc_spawn returns. */
+typedef void proc_parent_hook(void *ctx, pid_t pid);
+
 struct proc_spawn_opts {
-    const char *path;             /* absolute path of the binary */
-    const char *const *argv;      /* argv[0] included, NULL-terminated */
-    const char *const *env_extra; /* "K=V" strings added to eddy's environment, NULL-ended */
-    const char *cwd;              /* working directory of the node */
-    const char *log_path;         /* stderr log file (appended to) */
-    size_t pipe_bytes;            /* F_SETPIPE_SZ for stdin and stdout, 0 to leave alone */
+    const char *path;              /* absolute path of the binary */
+    const char *const *argv;       /* argv[0] included, NULL-terminated */
+    const char *const *env_extra;  /* "K=V" strings added to eddy's environment, NULL-ended */
+    const char *cwd;               /* working directory of the node */
+    const char *log_path;          /* stderr log file (appended to) */
+    size_t pipe_bytes;             /* F_SETPIPE_SZ for stdin and stdout, 0 to leave alone */
+    proc_child_hook *child_hook;   /* optional: the clock's system-call route sets up here */
+    proc_parent_hook *parent_hook; /* optional: ... and finishes here */
+    void *hook_ctx;
 };
 
 /* Prepares `p` (no process yet): sets the fields the owner provides and marks every descriptor

@@ -2,12 +2,12 @@
  * report.c: results.json, the summary, the progress line (see report.h).
  *
  * Each section reports one checker's verdict; verdict.c composes them into the run's, as
- * Maelstrom does (eddy's protocol checker counts only under --strict). Duplicated IDs are reported with every op that
- * returned them; the first op of each is read back from history.jsonl by its offset, which is
- * why the checker never keeps op details for IDs that stay unique.
- * Depends on: sim, check, history, canon, verdict, contain, utf8, cJSON. Used by: run.
+ * Maelstrom does (eddy's protocol checker counts only under --strict). Duplicated IDs are
+ * reported by report_dups.c from the ID set's entries.
+ * Depends on: sim, check, history, canon, verdict, contain, clockroute, utf8, cJSON. Used by: run.
  */
 #include "report.h"
+#include "clockroute.h"
 #include "junit.h"
 #include "report_diag.h"
 #include "report_dups.h"
@@ -511,7 +511,10 @@ static void add_faults(cJSON *res, const struct sim *s)
         cJSON *o = add_obj(clk, n->name);
         add_bool(o, "controlled", n->clock != NULL);
         add_bool(o, "library-loaded", n->clock_loaded);
-        add_num(o, "reads", n->clock ? (double)clockctl_reads(n->clock) : 0);
+        /* Reads faked through either route: the library counts its own, eddy the trapped. */
+        add_num(o, "reads",
+                n->clock ? (double)(clockctl_reads(n->clock) + clockroute_trapped_reads(n)) : 0);
+        clockroute_json(n, o);
         cJSON *pts = cJSON_CreateArray();
         cJSON_AddItemToObject(o, "offsets", pts);
         const struct clock_series *c = &s->clock_series[i];
@@ -750,12 +753,22 @@ int report_write(struct sim *s)
     in.part[VERDICT_PROTOCOL] = add_protocol(res, s);
     report_diag_finish(rd, res, &dsum);
     report_diag_free(rd);
+    /* A run that could not inject a kind of fault it was asked for proves nothing about it. */
+    char unreached[1024];
+    size_t unreached_count = faults_unreached(s, unreached, sizeof(unreached));
+    in.unreached = unreached_count && !s->cfg->allow_unapplied_faults;
     enum verdict v = verdict_compose(&in);
     add_valid(res, v);
 
     add_num(res, "seed", (double)s->cfg->seed);
     add_latency(res, s);
     add_faults(res, s);
+    if (unreached_count) {
+        cJSON *f = cJSON_GetObjectItemCaseSensitive(res, "faults");
+        add_num(f, "unreached-count", (double)unreached_count);
+        add_str(f, "unreached", unreached);
+        add_bool(f, "unreached-allowed", s->cfg->allow_unapplied_faults);
+    }
     add_nodes(res, s);
     add_config(res, s);
     add_plot(res, s);
@@ -824,6 +837,7 @@ int report_write(struct sim *s)
         printf("Stdout: %llu unterminated last lines cut by eddy's SIGKILL (not violations; "
                "results.json nodes.*.stdout-cut-by-kill)\n",
                (unsigned long long)cut);
+    clockroute_summary(s, stdout);
     if (s->service_requests)
         printf("Services: %llu messages to Maelstrom services, which eddy does not simulate "
                "(answered with error 10)\n",
@@ -866,7 +880,13 @@ int report_write(struct sim *s)
                (unsigned long long)s->checkq_stats.unchecked);
     if (v != V_TRUE)
         printf("Reproduce: %s\n", s->command_line);
-    printf("\n%s\n", verdict_line(v));
+    if (unreached_count && !s->cfg->allow_unapplied_faults)
+        printf("\n%s (%s)\n", verdict_line(v), unreached);
+    else if (unreached_count)
+        printf("\n%s (%zu fault%s not applied, allowed: %s)\n", verdict_line(v), unreached_count,
+               unreached_count == 1 ? "" : "s", unreached);
+    else
+        printf("\n%s\n", verdict_line(v));
     fflush(stdout);
 
     cJSON_Delete(res);

@@ -150,6 +150,15 @@ static void alerts(FILE *f, const cJSON *r)
         }
         fputs(": these results are partial.</div>\n", f);
     }
+    const char *unreached = page_str(page_get(r, "faults"), "unreached");
+    if (unreached) {
+        fputs("<div class=\"alert warn\" id=\"unreached\">Faults that could not be applied: ", f);
+        text(f, unreached);
+        fputs(cJSON_IsTrue(page_get(page_get(r, "faults"), "unreached-allowed"))
+                  ? " (allowed by --allow-unapplied-faults).</div>\n"
+                  : ". The verdict is unknown: the run did not test what it was asked to.</div>\n",
+              f);
+    }
     const char *hist = page_str(page_get(r, "eddy"), "history-error");
     const char *plan = page_str(page_get(r, "faults"), "warning");
     for (int i = 0; i < 2; i++) {
@@ -305,11 +314,12 @@ static void clocks(FILE *f, const cJSON *r, const struct svg_time *pt)
         return;
     }
     fputs("<p class=\"note\">How far each node's clock was from the real time (symmetric "
-          "log scale: linear within ±1 ms). A node that did not load libeddyclock.so kept the "
-          "real time whatever the plan said.</p>\n",
+          "log scale: linear within ±1 ms). Each node's clock is reached either through the "
+          "preload library or through trapped system calls (route); a node that neither "
+          "reaches kept the real time whatever the plan said.</p>\n",
           f);
     plot_clocks(f, clk, pt);
-    fputs("<table><tr><th>node</th><th>controlled</th><th>library loaded</th>"
+    fputs("<table><tr><th>node</th><th>controlled</th><th>route</th><th>library loaded</th>"
           "<th class=\"num\">clock reads</th><th class=\"num\">offset samples</th>"
           "<th class=\"num\">largest offset</th></tr>\n",
           f);
@@ -331,6 +341,10 @@ static void clocks(FILE *f, const cJSON *r, const struct svg_time *pt)
         text(f, c->string);
         fputs("</th><td>", f);
         table_value(f, page_get(c, "controlled"));
+        fputs("</td><td title=\"", f);
+        text(f, page_str(c, "route-reason") ? page_str(c, "route-reason") : "");
+        fputs("\">", f);
+        table_value(f, page_get(c, "route"));
         fprintf(f, "</td><td>%s", cJSON_IsFalse(page_get(c, "library-loaded")) ? "<strong>" : "");
         table_value(f, page_get(c, "library-loaded"));
         fprintf(f, "%s</td><td class=\"num\">",

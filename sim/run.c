@@ -9,11 +9,12 @@
  * Maelstrom reports at teardown. One libev loop drives everything; node stdin queues are flushed
  * once per loop iteration from an ev_prepare watcher, so a burst of messages to a node costs one
  * write(2). The faults themselves live in faults.c.
- * Depends on: sim, traffic, faults, proc, contain, net, nemesis, checkq, history, report,
- * clockctl, utf8, libev.
+ * Depends on: sim, traffic, faults, clockroute, proc, contain, net, nemesis, checkq, history,
+ * report, clockctl, utf8, libev.
  * Used by: main.
  */
 #include "run.h"
+#include "clockroute.h"
 #include "report.h"
 #include "sim.h"
 #include "contain.h"
@@ -155,6 +156,7 @@ static void node_exit_cb(struct proc *p, int status)
     struct sim_node *n = &s->nodes[p->index];
     sim_update_now(s);
     proc_release(p);
+    clockroute_node_exit(s, n);
     if (n->down && n->restart_pending && !s->finished) {
         faults_restart_reaped(s, n); /* its restart came before the kill was reaped */
         return;
@@ -191,31 +193,6 @@ static void node_err_cb(struct proc *p, const char *line, size_t len)
         fprintf(stderr, "%s: %.*s\n", s->nodes[p->index].name, (int)len, line);
 }
 
-static const char *const *node_env(struct sim *s, struct sim_node *n, char *buf, size_t cap)
-{
-    static const char *env[4];
-    if (!n->clock || !s->clock_lib) {
-        env[0] = NULL;
-        return env;
-    }
-    /* LD_PRELOAD keeps whatever the user preloads; ASan must not insist on coming first. */
-    const char *pre = getenv("LD_PRELOAD");
-    const char *asan = getenv("ASAN_OPTIONS");
-    char path[300];
-    snprintf(path, sizeof(path), "%s/%u.clk", s->clock_dir, n->index);
-    int a = snprintf(buf, cap, "LD_PRELOAD=%s%s%s", s->clock_lib, pre && *pre ? ":" : "",
-                     pre ? pre : "");
-    int b = snprintf(buf + a + 1, cap - (size_t)a - 1, "%s=%s", CLOCKCTL_ENV, path);
-    snprintf(buf + a + b + 2, cap - (size_t)(a + b) - 2,
-             "ASAN_OPTIONS=verify_asan_link_order=0%s%s", asan && *asan ? ":" : "",
-             asan ? asan : "");
-    env[0] = buf;
-    env[1] = buf + a + 1;
-    env[2] = buf + a + b + 2;
-    env[3] = NULL;
-    return env;
-}
-
 void sim_spawn_node(struct sim *s, struct sim_node *n)
 {
     const char *argv[NODE_ARGS_MAX + 2];
@@ -233,16 +210,15 @@ void sim_spawn_node(struct sim *s, struct sim_node *n)
     }
     n->clock_loaded = false;
     char err[512];
-    int rc = proc_spawn(&n->proc, s->loop,
-                        &(struct proc_spawn_opts){
-                            .path = resolved_bin,
-                            .argv = argv,
-                            .env_extra = node_env(s, n, envbuf, sizeof(envbuf)),
-                            .cwd = tmp && *tmp ? tmp : "/tmp",
-                            .log_path = log_path,
-                            .pipe_bytes = s->node_count <= 16 ? (1u << 20) : 0,
-                        },
-                        err, sizeof(err));
+    struct proc_spawn_opts o = {
+        .path = resolved_bin,
+        .argv = argv,
+        .cwd = tmp && *tmp ? tmp : "/tmp",
+        .log_path = log_path,
+        .pipe_bytes = s->node_count <= 16 ? (1u << 20) : 0,
+    };
+    clockroute_spawn_opts(s, n, &o, envbuf, sizeof(envbuf));
+    int rc = proc_spawn(&n->proc, s->loop, &o, err, sizeof(err));
     if (rc < 0) {
         sim_crash(s, "%s", err);
         return;
@@ -258,12 +234,12 @@ void sim_node_initialised(struct sim *s, struct sim_node *n)
     if (n->held)
         traffic_release_held(s, n);
     if (n->clock) {
-        pid_t pid = 0;
-        n->clock_loaded = clockctl_loaded(n->clock, &pid);
-        if (!n->clock_loaded && s->init_done)
-            faults_log(s, ACT_RESTART, false,
-                       "%s restarted without libeddyclock.so: clock faults cannot reach it",
-                       n->name);
+        char why[CLOCKROUTE_WHY_MAX + 64];
+        n->clock_loaded = clockctl_loaded(n->clock, NULL);
+        if (s->init_done && !clockroute_reaches(s, n, why, sizeof(why)))
+            faults_log_unreached(s, ACT_RESTART, n->index,
+                                 "%s restarted, but clock faults cannot reach it: %s", n->name,
+                                 why);
         if (s->init_done)
             faults_clock_sample(s, n); /* the first samples come when the client phase starts */
     }
@@ -581,6 +557,7 @@ static void sim_free(struct sim *s)
         buf_fini(&s->nodes[i].down_q);
         free(s->nodes[i].name_json);
     }
+    clockroute_fini(s);
     faults_cleanup_clock(s);
     free(s->nodes);
     free(s->node_map);
@@ -684,8 +661,10 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
         s->clock_needed |= fault_action_kind(a) == FAULT_CLOCK ||
                            (a == ACT_RESTART && s->plan.events[i].restart != RESTART_CLOCK_NOW);
     }
-    if (s->clock_needed)
+    if (s->clock_needed) {
         faults_setup_clock(s);
+        clockroute_setup(s, resolved_bin);
+    }
 
     int hrc = history_open(&s->hist, cfg->history ? store_path(s, "history.jsonl") : NULL);
     if (cfg->history)

@@ -674,6 +674,13 @@ static int apply_field(struct ctx *x, struct config *c, const struct json_val *k
         return get_bool(x, v, "clock-monotonic", &c->clock_monotonic);
     if (key_is(k, "strict"))
         return get_bool(x, v, "strict", &c->strict);
+    if (key_is(k, "clock-via")) {
+        if ((rc = get_scalar_text(x, v, "clock-via", text, sizeof(text))) < 0)
+            return rc;
+        if (clock_via_parse(text, &c->clock_via) < 0)
+            return fail(x, v->p, "\"clock-via\" must be auto, preload or syscall, got '%s'", text);
+        return 0;
+    }
     if (key_is(k, "log-stderr"))
         return get_bool(x, v, "log-stderr", &c->log_stderr);
     if (key_is(k, "expect")) {

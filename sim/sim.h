@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 struct clockctl;
+struct clockroute_node;
 
 #define VIOLATIONS_KEPT 100 /* protocol violations kept in detail */
 #define FAULT_LOG_MAX 100000
@@ -84,10 +85,11 @@ struct sim_node {
     int64_t start_fake_ns; /* wall clock the current incarnation started with (clock faults) */
     struct buf down_q;     /* messages waiting while the node is down or held (in order) */
     struct clockctl *clock;
-    bool clock_loaded;  /* the node's process mapped its clock control block */
-    pid_t pids[16];     /* the last process ids of its incarnations */
-    uint32_t pid_count; /* incarnations started */
-    uint64_t ops;       /* ops sent to it */
+    bool clock_loaded;             /* the node's process mapped its clock control block */
+    struct clockroute_node *route; /* how clock faults reach it (clockroute.h) */
+    pid_t pids[16];                /* the last process ids of its incarnations */
+    uint32_t pid_count;            /* incarnations started */
+    uint64_t ops;                  /* ops sent to it */
     uint64_t oks;
 };
 
@@ -154,6 +156,8 @@ struct fault_record {
     enum fault_action action;
     bool applied;
     uint32_t timeline; /* the scenario event it came from, as fault_event.timeline (0: none) */
+    bool unreached;    /* not applied because this kind of fault cannot reach the node at all */
+    int32_t node;      /* the node an unreached fault was for, else -1 */
     char detail[240];
 };
 
@@ -305,7 +309,14 @@ void report_incarnation_start(struct sim *s, const struct sim_node *n, enum rest
 /* faults.c */
 void faults_log(struct sim *s, enum fault_action a, bool applied, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A fault not applied because its kind cannot reach node (not because of the moment, such as a
+ * node already down): the verdict becomes unknown unless --allow-unapplied-faults. */
+void faults_log_unreached(struct sim *s, enum fault_action a, uint32_t node, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void faults_clock_sample(struct sim *s, struct sim_node *n);
+/* The faults not applied because their kind could not reach a node: how many, and in reason a
+ * sentence per kind naming the nodes and the first cause ("" when none). */
+size_t faults_unreached(const struct sim *s, char *reason, size_t cap);
 void faults_arm(struct sim *s);
 void faults_nemesis_cb(struct ev_loop *loop, ev_timer *w, int revents);
 void faults_heal_all(struct sim *s);

@@ -37,7 +37,7 @@ enum verdict verdict_compose(const struct verdict_input *in)
     for (int p = 0; p < VERDICT_PART_COUNT; p++)
         if (verdict_counts((enum verdict_part)p, in->strict))
             v = verdict_merge(v, in->part[p]);
-    if (in->broke)
+    if (in->broke || in->unreached)
         v = verdict_merge(v, V_UNKNOWN);
     return v;
 }

@@ -4,8 +4,8 @@
  * By default `valid?` is exactly Maelstrom's: Jepsen's compose over the checkers Maelstrom
  * names (perf, timeline, exceptions, stats, availability, net, workload), where false beats
  * unknown beats true. eddy's protocol checker is reported beside them and counts only when the
- * run is strict (--strict, or "strict": true in a scenario). A run that broke or was interrupted
- * is unknown, whatever its checkers say. Pure: no I/O.
+ * run is strict (--strict, or "strict": true in a scenario). A run that broke or was interrupted,
+ * or could not inject a kind of fault it was asked for, is unknown, whatever its checkers say. Pure: no I/O.
  * Depends on: config. Used by: report, main.
  */
 #ifndef EDDY_SIM_VERDICT_H
@@ -45,6 +45,8 @@ struct verdict_input {
     enum verdict part[VERDICT_PART_COUNT]; /* each checker's own verdict */
     bool strict;                           /* protocol violations fail the run */
     bool broke;                            /* the run broke (exit 255) or was interrupted */
+    bool unreached; /* a fault kind asked for could not reach some node, and that is not allowed
+                       (--allow-unapplied-faults): the run proves nothing about it */
 };
 
 /* The heavier of two verdicts (Jepsen's merge-valid). */

@@ -44,8 +44,8 @@ struct clocksys_report {
     int32_t err;
 };
 
-void clocksys_child_setup(const struct clocksys_child *c, const char *path, char *const argv[],
-                          char *const envp[])
+int clocksys_child_setup(const struct clocksys_child *c, const char *path, char *const argv[],
+                         char *const envp[])
 {
     struct clocksys_report r = {.stage = CLOCKSYS_STAGE_OK, .err = 0};
     int fd = -1;
@@ -80,14 +80,17 @@ void clocksys_child_setup(const struct clocksys_child *c, const char *path, char
         cm->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(cm), &fd, sizeof(int));
     }
-    /* If this fails eddy finds no message and says so; the node runs with the real clock. */
-    if (sendmsg(c->sock, &m, MSG_NOSIGNAL) < 0 && fd >= 0) {
-        close(fd);
-        fd = -1;
+    int rc = 0;
+    while (sendmsg(c->sock, &m, MSG_NOSIGNAL) < 0) {
+        if (errno != EINTR) {
+            rc = -errno;
+            break;
+        }
     }
     if (fd >= 0)
         close(fd); /* the listener is eddy's alone; the node must not hold it */
     close(c->sock);
+    return rc;
 }
 
 /* ==== In eddy, after the fork ==== */

@@ -44,11 +44,13 @@ struct clocksys_child {
  * execve will get (the filter lets that one call through): only system calls, no allocation, no
  * writes to memory it shares with eddy (the filter is built on the child's own stack). Sends
  * one message on c->sock (stage, errno, and the listener descriptor when the filter is in place)
- * and never stops the exec: a node whose set-up failed runs with the real clock, and eddy
- * reports why. If tracing was asked for and refused, no filter is installed either (a filter
- * without the hidden vDSO would fake some reads and not others). */
-void clocksys_child_setup(const struct clocksys_child *c, const char *path, char *const argv[],
-                          char *const envp[]);
+ * and never stops the exec for a set-up that failed: such a node runs with the real clock, and
+ * eddy reports why. If tracing was asked for and refused, no filter is installed either (a
+ * filter without the hidden vDSO would fake some reads and not others). Returns 0, or the
+ * negative errno of a report that could not be sent: the caller must not exec then, since eddy
+ * would not know whether to wait for an exec stop. */
+int clocksys_child_setup(const struct clocksys_child *c, const char *path, char *const argv[],
+                         char *const envp[]);
 
 /* In eddy, after the fork: reads the child's message from sock (eddy's end; the child's end must
  * already be closed in eddy). 0 with *stage, *err (an errno) and *listener (a descriptor eddy

@@ -22,9 +22,10 @@
 #include <stdint.h>
 
 /* Filter options. */
-#define CLOCKTRAP_F_MONOTONIC 0x1u /* also trap the monotonic clocks (the clock-monotonic option)  \
-                                    */
-#define CLOCKTRAP_F_EXEC 0x2u      /* trap execve and execveat, to hide the vDSO after them */
+#define CLOCKTRAP_F_MONOTONIC                                                                      \
+    0x1u                      /* also trap the monotonic clocks (the clock-monotonic option)       \
+                               */
+#define CLOCKTRAP_F_EXEC 0x2u /* trap execve and execveat, to hide the vDSO after them */
 
 #define CLOCKTRAP_FILTER_MAX 48 /* instructions; the largest filter uses 35 */
 

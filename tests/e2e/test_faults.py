@@ -74,17 +74,64 @@ def test_eddy_node_every_fault():
     r.cleanup()
 
 
-def test_static_node_clock_not_applied():
+def test_static_node_clock_not_applied_under_preload_only():
+    """Forced onto the preload route, a static binary gets no clock fault: never reported as
+    injected, and the run's verdict is unknown, not valid, unless that is explicitly allowed."""
     static = os.path.join(eddytest.BUILD, "tests", "eddy-node-static")
-    r = Run(["--scenario", all_faults(), "-w", "unique-ids", "--bin", static, "--seed", "4"])
-    check(r.code == 0, "the run itself is fine", r)
+    args = ["--scenario", all_faults(), "-w", "unique-ids", "--bin", static, "--seed", "4",
+            "--clock-via", "preload"]
+    r = Run(args)
+    check(r.code == 2, "a run that could not inject its clock faults is unknown (exit 2)", r)
     clock = events(r, "clock")
     check(clock and not any(e["applied"] for e in clock),
           "no clock fault may be reported as injected into a static binary", r)
     check(all("did not load libeddyclock.so" in e["detail"] for e in clock), "and why", r)
     for name, c in r.results["faults"]["clocks"].items():
         check(not c["library-loaded"] and c["reads"] == 0, f"{name}: library not loaded", r)
+        check(c["route"] == "preload" and c["route-reason"] == "--clock-via preload",
+              f"{name}: the forced route is recorded", r)
+    check(r.results["valid?"] == "unknown", "valid? is unknown", r)
+    check(r.results["workload"]["valid?"] is True, "the IDs themselves were fine", r)
+    # The clock events, and the restart whose clock was to replay its first start.
+    into_past = [e for e in events(r, "kill")
+                 if not e["applied"] and "restarted, but clock faults cannot reach" in e["detail"]]
+    check(len(into_past) == 1, "the restart's clock could not be reached either", r)
+    check(r.results["faults"]["unreached-count"] == len(clock) + len(into_past),
+          "every unreached event counted", r)
+    last = r.out.strip().splitlines()[-1]
+    check(last.startswith("Errors occurred during analysis, but no anomalies found.") and
+          re.search(r"clock faults could not reach [23] of 3 nodes \(n0, n1", last) and
+          "did not load libeddyclock.so" in last,
+          f"the verdict line gives the reason: {last}", r)
     check("could not be applied" in r.out, "the summary says so", r)
+    r.cleanup()
+
+    r = Run(args + ["--allow-unapplied-faults"])
+    check(r.code == 0, "allowed: the run is valid", r)
+    last = r.out.strip().splitlines()[-1]
+    check(last.startswith("Everything looks good!") and
+          f"({len(clock) + len(into_past)} faults not applied, allowed: clock faults could not "
+          "reach" in last,
+          f"with the count on the verdict line: {last}", r)
+    check(r.results["faults"]["unreached-allowed"] is True, "results.json says so", r)
+    r.cleanup()
+
+
+def test_static_node_gets_every_clock_fault_through_system_calls():
+    static = os.path.join(eddytest.BUILD, "tests", "eddy-node-static")
+    r = Run(["--scenario", all_faults(), "-w", "unique-ids", "--bin", static, "--seed", "4"])
+    check(r.code == 0, "valid, with every fault applied", r)
+    clock = events(r, "clock")
+    check(clock and all(e["applied"] for e in clock), "every clock fault applied", r)
+    for name, c in r.results["faults"]["clocks"].items():
+        check(c["route"] == "syscall" and "statically linked" in c["route-reason"],
+              f"{name}: the system-call route, and why", r)
+        check(c["vdso-hidden"] and c["trapped-reads"] > 0, f"{name}: reads trapped", r)
+    n0 = [o for _, o in r.results["faults"]["clocks"]["n0"]["offsets"]]
+    check(min(n0) < -3_000_000, "n0's clock went back an hour", r)
+    check("Clocks: every node through system calls: a statically linked program" in r.out,
+          "the summary names the route", r)
+    check_no_node_alive(r)
     r.cleanup()
 
 
@@ -433,17 +480,25 @@ def test_matrix_table():
 
 
 def test_matrix_says_which_faults_were_not_applied():
-    """A static binary cannot get clock faults: its cell says so rather than passing quietly."""
+    """A static binary forced onto the preload route (the scenario's "clock-via") cannot get clock
+    faults: its cell says so, and is unknown rather than valid."""
     static = os.path.join(eddytest.BUILD, "tests", "eddy-node-static")
     with tempfile.TemporaryDirectory() as store:
+        with open(scenario("clock-skew.json")) as f:
+            scen = json.load(f)
+        scen["clock-via"] = "preload"
+        preload_only = os.path.join(store, "clock-skew-preload.json")
+        with open(preload_only, "w") as f:
+            json.dump(scen, f)
         p = subprocess.run([eddy_bin(), "matrix", "--store", store, "--seed", "2",
-                            "--time-limit", "2", "--scenario", scenario("clock-skew.json"),
+                            "--time-limit", "2", "--scenario", preload_only,
                             "--node", f"eddy={node_bin()}", "--node", f"static={static}"],
                            capture_output=True, text=True, timeout=120)
         check(p.returncode == 0, f"first row as expected: {p.stdout} {p.stderr}")
         rows = [l for l in p.stdout.splitlines() if l.startswith("| `")]
         check(len(rows) == 2 and "not applied" not in rows[0], f"eddy-node gets them all: {rows}")
-        check(re.search(r"\[\d+ faults? not applied\]", rows[1]), f"the static row says so: {rows}")
+        check(re.search(r"\| unknown \[\d+ faults? not applied\]", rows[1]),
+              f"the static row says so: {rows}")
         mdir = os.path.join(store, "matrix")
         run = os.listdir(mdir)[0]
         with open(os.path.join(mdir, run, "matrix.json")) as f:
@@ -453,6 +508,7 @@ def test_matrix_says_which_faults_were_not_applied():
         with open(os.path.join(mdir, run, "matrix.csv")) as f:
             head = f.readline().strip().split(",")
         check("faults_not_applied" in head, f"matrix.csv header: {head}")
+
 
 if __name__ == "__main__":
     main(globals())

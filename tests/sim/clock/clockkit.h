@@ -165,8 +165,8 @@ static inline struct kid *kid_spawn_route(char *const argv[], char *const envp[]
             _exit(126);
         dup2(in[0], STDIN_FILENO);
         dup2(out[1], STDOUT_FILENO);
-        if (route)
-            clocksys_child_setup(route, argv[0], argv, envp);
+        if (route && clocksys_child_setup(route, argv[0], argv, envp) < 0)
+            _exit(125);
         execve(argv[0], argv, envp);
         _exit(127);
     }

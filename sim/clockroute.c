@@ -1,0 +1,453 @@
+/*
+ * clockroute.c: which way clock faults reach each node (see clockroute.h).
+ *
+ * With --clock-via auto, a node whose program is dynamically linked and not Go gets the preload
+ * library, which costs a few nanoseconds a read, and the filter as well, which catches its raw
+ * clock system calls (and any program it execs that the library cannot reach) at no cost to the
+ * reads the library serves. A static or Go program gets the system-call route: the filter, and
+ * its vDSO hidden at the exec stop. The route's set-up happens in proc_spawn's hooks: the child
+ * installs the filter before its execve, and eddy takes the listener and handles the exec stop
+ * before the event loop runs again, so libev never sees the stop. Failures are per node, said
+ * once on stderr, and make that node's clock faults "not applied" with the reason.
+ * Depends on: sim, faults, clocksys, clocktrap, exekind, clockctl, proc, libev, cJSON.
+ * Used by: run, faults, report.
+ */
+#include "clockroute.h"
+#include "exekind.h"
+#include "sim.h"
+#include "eddy/alloc.h"
+#include "eddy/clockctl.h"
+#include "eddy/util.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SERVE_MAX 64 /* notifications answered per wake-up, so one node cannot starve the rest */
+#define ENVIRON_MAX (256u << 10) /* bytes of a program's environment read to find the library */
+
+const char *clockroute_name(enum clock_route r)
+{
+    switch (r) {
+    case CLOCK_ROUTE_PRELOAD:
+        return "preload";
+    case CLOCK_ROUTE_SYSCALL:
+        return "syscall";
+    case CLOCK_ROUTE_NONE:
+        break;
+    }
+    return "none";
+}
+
+/* ==== Choosing ==== */
+
+__attribute__((format(printf, 6, 7))) static void set_route(struct clockroute_node *r,
+                                                            enum clock_route route, bool preload,
+                                                            bool trap, bool hide, const char *fmt,
+                                                            ...)
+{
+    r->route = route;
+    r->preload = preload;
+    r->trap = trap;
+    r->hide = hide;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->why, sizeof(r->why), fmt, ap);
+    va_end(ap);
+}
+
+/* The route for a program of kind k (rc: exekind_file's result) under --clock-via auto. */
+static void choose_auto(struct clockroute_node *r, const struct sim *s, const struct exekind *k,
+                        int rc, bool script)
+{
+    bool can_trap = clocktrap_supported(), lib = s->clock_lib != NULL;
+    char what[160];
+    snprintf(what, sizeof(what), "%s%s", script ? "a script run by " : "",
+             rc < 0 ? "a program eddy could not read" : exekind_describe(k));
+    if (rc < 0 || k->type == EXEKIND_UNKNOWN) {
+        set_route(r, CLOCK_ROUTE_PRELOAD, lib, false, false, "%s: only the preload library can try",
+                  what);
+    } else if (k->type == EXEKIND_STATIC || k->go) {
+        if (can_trap)
+            set_route(r, CLOCK_ROUTE_SYSCALL, lib, true, true,
+                      "%s, which the preload library cannot reach: system calls, vDSO hidden",
+                      what);
+        else
+            set_route(r, CLOCK_ROUTE_NONE, false, false, false,
+                      "%s, which the preload library cannot reach, and the system-call route is "
+                      "built for x86-64 only",
+                      what);
+    } else if (!lib && can_trap) {
+        set_route(r, CLOCK_ROUTE_SYSCALL, false, true, true,
+                  "%s, but libeddyclock.so was not found: system calls, vDSO hidden", what);
+    } else {
+        set_route(r, CLOCK_ROUTE_PRELOAD, lib, can_trap, false,
+                  can_trap ? "%s: the preload library, and raw clock system calls trapped"
+                           : "%s: the preload library",
+                  what);
+    }
+}
+
+void clockroute_setup(struct sim *s, const char *bin)
+{
+    struct exekind k;
+    bool script = false;
+    int rc = exekind_file(bin, &k, &script);
+    for (uint32_t i = 0; i < s->node_count; i++) {
+        struct sim_node *n = &s->nodes[i];
+        struct clockroute_node *r = xcalloc(1, sizeof(*r));
+        r->listener = r->sock = r->child.sock = -1;
+        r->sim = s;
+        r->node = n;
+        n->route = r;
+        r->child.flags = (s->cfg->clock_monotonic ? CLOCKTRAP_F_MONOTONIC : 0u) |
+                         (clocksys_can_follow_exec() ? CLOCKTRAP_F_EXEC : 0u);
+        if (!n->clock) {
+            set_route(r, CLOCK_ROUTE_NONE, false, false, false, "%s",
+                      "eddy could not create its clock control block");
+            continue;
+        }
+        switch (s->cfg->clock_via) {
+        case CLOCK_VIA_PRELOAD:
+            set_route(r, CLOCK_ROUTE_PRELOAD, s->clock_lib != NULL, false, false, "%s",
+                      "--clock-via preload");
+            break;
+        case CLOCK_VIA_SYSCALL:
+            if (clocktrap_supported())
+                set_route(r, CLOCK_ROUTE_SYSCALL, false, true, true, "%s", "--clock-via syscall");
+            else
+                set_route(r, CLOCK_ROUTE_NONE, false, false, false, "%s",
+                          "--clock-via syscall, but that route is built for x86-64 only");
+            break;
+        case CLOCK_VIA_AUTO:
+            choose_auto(r, s, &k, rc, script);
+            break;
+        }
+    }
+}
+
+/* ==== After an exec inside the node ==== */
+
+/* True if process pid's environment names the library and its block: the library will load. */
+static bool environ_has_library(const struct sim *s, pid_t pid)
+{
+    if (!s->clock_lib)
+        return false;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char *env = xmalloc(ENVIRON_MAX + 1);
+    size_t len = 0;
+    ssize_t n;
+    while (len < ENVIRON_MAX && (n = read(fd, env + len, ENVIRON_MAX - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    env[len] = '\0';
+    bool preload = false, file = false;
+    for (size_t at = 0; at < len; at += strlen(env + at) + 1) {
+        const char *v = env + at;
+        if (strncmp(v, "LD_PRELOAD=", 11) == 0)
+            preload = strstr(v, s->clock_lib) != NULL;
+        else if (strncmp(v, CLOCKCTL_ENV "=", sizeof(CLOCKCTL_ENV)) == 0)
+            file = v[sizeof(CLOCKCTL_ENV)] != '\0';
+    }
+    free(env);
+    return preload && file;
+}
+
+/* Asked by clocksys when a program of the node execs another (now pid): hide its vDSO unless
+ * the preload library will reach it (a dynamic program, not Go, with the library in its
+ * environment). With --clock-via syscall, always. */
+static bool hide_after_exec(void *ctx, pid_t pid)
+{
+    struct clockroute_node *r = ctx;
+    struct sim *s = r->sim;
+    bool hide = true;
+    struct exekind k;
+    char exe[64];
+    snprintf(exe, sizeof(exe), "/proc/%ld/exe", (long)pid);
+    if (s->cfg->clock_via != CLOCK_VIA_SYSCALL && exekind_file(exe, &k, NULL) == 0 &&
+        k.type == EXEKIND_DYNAMIC && !k.go)
+        hide = !environ_has_library(s, pid);
+    if (hide && pid == r->node->proc.pid && r->route == CLOCK_ROUTE_PRELOAD)
+        set_route(r, CLOCK_ROUTE_SYSCALL, r->preload, true, r->hide, "%s",
+                  "it exec'd a program the preload library cannot reach: system calls, vDSO "
+                  "hidden");
+    return hide;
+}
+
+/* ==== The listener ==== */
+
+static void warn_once(struct clockroute_node *r)
+{
+    if (r->warned || !r->failure[0])
+        return;
+    r->warned = true;
+    fprintf(stderr, "eddy: warning: clock faults cannot reach %s: %s\n", r->node->name, r->failure);
+}
+
+static void listener_close(struct clockroute_node *r)
+{
+    struct sim *s = r->sim;
+    if (r->listener < 0)
+        return;
+    ev_io_stop(s->loop, &r->listener_w);
+    close(r->listener);
+    r->listener = -1;
+}
+
+static void listener_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct clockroute_node *r = container_of(w, struct clockroute_node, listener_w);
+    int rc = clocksys_serve(r->listener, r->node->clock, SERVE_MAX, &r->st, hide_after_exec, r);
+    if (rc == -EPIPE) {
+        listener_close(r); /* nobody is left behind the filter */
+    } else if (rc < 0) {
+        snprintf(r->failure, sizeof(r->failure), "eddy lost its clock listener (%s)",
+                 strerror(-rc));
+        listener_close(r);
+        warn_once(r);
+    }
+}
+
+/* ==== Spawning ==== */
+
+static int child_hook(void *ctx, const char *path, char *const argv[], char *const envp[])
+{
+    const struct clockroute_node *r = ctx;
+    return clocksys_child_setup(&r->child, path, argv, envp);
+}
+
+/* After the fork: the child's report, the exec stop, the listener. */
+static void parent_hook(void *ctx, pid_t pid)
+{
+    struct clockroute_node *r = ctx;
+    close(r->child.sock);
+    r->child.sock = -1;
+    enum clocksys_stage stage = CLOCKSYS_STAGE_OK;
+    int err = 0, listener = -1;
+    int rc = pid > 0 ? clocksys_receive(r->sock, &stage, &err, &listener) : -ECHILD;
+    close(r->sock);
+    r->sock = -1;
+    if (rc < 0)
+        return; /* no child, or it died before its exec: the exit says why */
+    if (stage != CLOCKSYS_STAGE_OK)
+        clocksys_stage_explain(stage, err, r->failure, sizeof(r->failure));
+    if (r->child.trace && stage != CLOCKSYS_STAGE_PTRACE) {
+        /* Traced: the exec stop must be handled, even if the filter failed (then the vDSO
+         * stays: hiding it would only slow the node down). */
+        struct clocksys_exec ex;
+        clocksys_exec_stop(pid, stage == CLOCKSYS_STAGE_OK, &ex);
+        if (ex.not_64bit)
+            snprintf(r->failure, sizeof(r->failure),
+                     "a 32-bit program, which the system-call route does not handle");
+        else if (ex.error && !r->failure[0])
+            snprintf(r->failure, sizeof(r->failure), "eddy could not hide the vDSO (%s)",
+                     strerror(ex.error));
+    }
+    if (listener >= 0) {
+        r->listener = listener;
+        ev_io_init(&r->listener_w, listener_cb, listener, EV_READ);
+        ev_io_start(r->sim->loop, &r->listener_w);
+    }
+    if (r->failure[0] && r->route == CLOCK_ROUTE_PRELOAD && r->preload) {
+        /* Only the extra was lost: raw calls are not trapped, the library still works. */
+        char extra[CLOCKROUTE_WHY_MAX];
+        snprintf(extra, sizeof(extra), "%s", r->failure);
+        snprintf(r->why, sizeof(r->why),
+                 "the preload library; raw clock system calls not "
+                 "trapped: %s",
+                 extra);
+        r->failure[0] = '\0';
+    }
+    warn_once(r);
+}
+
+/* LD_PRELOAD keeps whatever the user preloads; ASan must not insist on coming first. */
+static const char *const *preload_env(struct sim *s, struct sim_node *n, char *buf, size_t cap)
+{
+    static const char *env[4];
+    const char *pre = getenv("LD_PRELOAD");
+    const char *asan = getenv("ASAN_OPTIONS");
+    char path[300];
+    snprintf(path, sizeof(path), "%s/%u.clk", s->clock_dir, n->index);
+    int a = snprintf(buf, cap, "LD_PRELOAD=%s%s%s", s->clock_lib, pre && *pre ? ":" : "",
+                     pre ? pre : "");
+    int b = snprintf(buf + a + 1, cap - (size_t)a - 1, "%s=%s", CLOCKCTL_ENV, path);
+    snprintf(buf + a + b + 2, cap - (size_t)(a + b) - 2,
+             "ASAN_OPTIONS=verify_asan_link_order=0%s%s", asan && *asan ? ":" : "",
+             asan ? asan : "");
+    env[0] = buf;
+    env[1] = buf + a + 1;
+    env[2] = buf + a + b + 2;
+    env[3] = NULL;
+    return env;
+}
+
+void clockroute_spawn_opts(struct sim *s, struct sim_node *n, struct proc_spawn_opts *o,
+                           char *envbuf, size_t cap)
+{
+    static const char *const none[] = {NULL};
+    struct clockroute_node *r = n->route;
+    o->env_extra = none;
+    if (!r || r->route == CLOCK_ROUTE_NONE)
+        return;
+    listener_close(r); /* the previous incarnation's */
+    r->failure[0] = '\0';
+    if (r->preload && s->clock_lib)
+        o->env_extra = preload_env(s, n, envbuf, cap);
+    if (!r->trap)
+        return;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        snprintf(r->failure, sizeof(r->failure), "eddy could not create a socket (%s)",
+                 strerror(errno));
+        warn_once(r);
+        return;
+    }
+    r->sock = sv[0];
+    r->child.sock = sv[1];
+    r->child.trap = true;
+    r->child.trace = r->hide;
+    o->child_hook = child_hook;
+    o->parent_hook = parent_hook;
+    o->hook_ctx = r;
+}
+
+void clockroute_node_exit(struct sim *s, struct sim_node *n)
+{
+    if (n->route)
+        listener_close(n->route);
+}
+
+/* ==== Questions ==== */
+
+bool clockroute_reaches(struct sim *s, struct sim_node *n, char *why, size_t cap)
+{
+    struct clockroute_node *r = n->route;
+    if (!n->clock || !r || r->route == CLOCK_ROUTE_NONE) {
+        snprintf(why, cap, "%s: %s", n->name, r ? r->why : "eddy could not set up clock control");
+        return false;
+    }
+    if (r->failure[0]) {
+        snprintf(why, cap, "%s: %s", n->name, r->failure);
+        return false;
+    }
+    if (r->route == CLOCK_ROUTE_SYSCALL) {
+        if (r->listener < 0) {
+            snprintf(why, cap, "%s: its clock listener is closed", n->name);
+            return false;
+        }
+        return true;
+    }
+    if (!n->clock_loaded)
+        n->clock_loaded = clockctl_loaded(n->clock, NULL);
+    if (!n->clock_loaded) {
+        snprintf(why, cap,
+                 "%s did not load libeddyclock.so (a static binary, or a runtime that reads the "
+                 "clock without libc): its clock is untouched%s",
+                 n->name, s->cfg->clock_via == CLOCK_VIA_PRELOAD ? " (--clock-via preload)" : "");
+        return false;
+    }
+    return true;
+}
+
+uint64_t clockroute_trapped_reads(const struct sim_node *n)
+{
+    return n->route ? n->route->st.answered : 0;
+}
+
+/* ==== The report ==== */
+
+void clockroute_json(const struct sim_node *n, cJSON *o)
+{
+    const struct clockroute_node *r = n->route;
+    if (!r)
+        return;
+    cJSON_AddStringToObject(o, "route", clockroute_name(r->route));
+    cJSON_AddStringToObject(o, "route-reason", r->why);
+    if (r->failure[0])
+        cJSON_AddStringToObject(o, "route-error", r->failure);
+    cJSON_AddBoolToObject(o, "raw-syscalls-trapped", r->trap && !r->failure[0]);
+    cJSON_AddBoolToObject(o, "vdso-hidden", r->hide && !r->failure[0]);
+    cJSON_AddNumberToObject(o, "trapped-reads", (double)r->st.answered);
+    if (!r->trap)
+        return;
+    cJSON *t = cJSON_AddObjectToObject(o, "trap");
+    cJSON_AddNumberToObject(t, "efault", (double)r->st.efault);
+    cJSON_AddNumberToObject(t, "withdrawn", (double)r->st.withdrawn);
+    cJSON_AddNumberToObject(t, "let-run", (double)r->st.let_run);
+    cJSON_AddNumberToObject(t, "execs-followed", (double)r->st.execs);
+    cJSON_AddNumberToObject(t, "execs-vdso-hidden", (double)r->st.execs_hidden);
+    cJSON_AddNumberToObject(t, "execs-lost", (double)r->st.execs_lost);
+    if (r->st.last_error)
+        cJSON_AddStringToObject(t, "last-error", strerror(r->st.last_error));
+}
+
+static bool same_route(const struct clockroute_node *a, const struct clockroute_node *b)
+{
+    return a && b && a->route == b->route && strcmp(a->why, b->why) == 0 &&
+           strcmp(a->failure, b->failure) == 0;
+}
+
+void clockroute_summary(const struct sim *s, FILE *out)
+{
+    bool *done = xcalloc(s->node_count ? s->node_count : 1, sizeof(bool));
+    unsigned groups = 0;
+    for (uint32_t i = 0; i < s->node_count; i++) {
+        const struct clockroute_node *r = s->nodes[i].route;
+        if (!r || done[i])
+            continue;
+        if (groups++ == 4) {
+            fprintf(out, "Clocks: ... (every node's route is in results.json, faults.clocks)\n");
+            break;
+        }
+        char names[160];
+        size_t at = 0;
+        uint32_t members = 0;
+        for (uint32_t j = i; j < s->node_count; j++) {
+            if (done[j] || !same_route(r, s->nodes[j].route))
+                continue;
+            done[j] = true;
+            if (members++ < 6 && at < sizeof(names)) {
+                int n = snprintf(names + at, sizeof(names) - at, "%s%s", members > 1 ? " " : "",
+                                 s->nodes[j].name);
+                at += n > 0 ? (size_t)n : 0;
+            }
+        }
+        if (members > 6)
+            snprintf(names + EDDY_MIN(at, sizeof(names) - 1),
+                     sizeof(names) - EDDY_MIN(at, sizeof(names) - 1), " ... (%u nodes)", members);
+        fprintf(out, "Clocks: %s through %s: %s%s%s\n",
+                members == s->node_count ? "every node" : names,
+                r->route == CLOCK_ROUTE_SYSCALL   ? "system calls"
+                : r->route == CLOCK_ROUTE_PRELOAD ? "the preload library"
+                                                  : "nothing",
+                r->why, r->failure[0] ? "; failed: " : "", r->failure);
+    }
+    free(done);
+}
+
+void clockroute_fini(struct sim *s)
+{
+    for (uint32_t i = 0; s->nodes && i < s->node_count; i++) {
+        struct clockroute_node *r = s->nodes[i].route;
+        if (!r)
+            continue;
+        listener_close(r);
+        if (r->sock >= 0)
+            close(r->sock);
+        if (r->child.sock >= 0)
+            close(r->child.sock);
+        free(r);
+        s->nodes[i].route = NULL;
+    }
+}
