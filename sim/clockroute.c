@@ -7,9 +7,10 @@
  * reads the library serves. A static or Go program gets the system-call route: the filter, and
  * its vDSO hidden at the exec stop. The route's set-up happens in proc_spawn's hooks: the child
  * installs the filter before its execve, and eddy takes the listener and handles the exec stop
- * before the event loop runs again, so libev never sees the stop. Failures are per node, said
- * once on stderr, and make that node's clock faults "not applied" with the reason.
- * Depends on: sim, faults, clocksys, clocktrap, exekind, clockctl, proc, libev, cJSON.
+ * before the event loop runs again, so libev never sees the stop. The listeners then go to
+ * clocksrv's thread, which answers each trapped call at once. Failures are per node, said once
+ * on stderr, and make that node's clock faults "not applied" with the reason.
+ * Depends on: sim, clocksrv, clocksys, clocktrap, exekind, clockctl, proc, cJSON.
  * Used by: run, faults, report.
  */
 #include "clockroute.h"
@@ -102,7 +103,8 @@ void clockroute_setup(struct sim *s, const char *bin)
     for (uint32_t i = 0; i < s->node_count; i++) {
         struct sim_node *n = &s->nodes[i];
         struct clockroute_node *r = xcalloc(1, sizeof(*r));
-        r->listener = r->sock = r->child.sock = -1;
+        r->sock = r->child.sock = -1;
+        atomic_init(&r->exec_hidden_pid, 0);
         r->sim = s;
         r->node = n;
         n->route = r;
@@ -130,6 +132,15 @@ void clockroute_setup(struct sim *s, const char *bin)
             break;
         }
     }
+    bool any_trap = false;
+    for (uint32_t i = 0; i < s->node_count; i++)
+        any_trap |= s->nodes[i].route->trap;
+    int err = any_trap ? clocksrv_new(&s->clocksrv) : 0;
+    if (err < 0)
+        fprintf(stderr,
+                "eddy: warning: cannot start the thread that answers trapped clock calls "
+                "(%s): clock faults reach only the nodes on the preload library\n",
+                strerror(-err));
 }
 
 /* ==== After an exec inside the node ==== */
@@ -163,9 +174,9 @@ static bool environ_has_library(const struct sim *s, pid_t pid)
     return preload && file;
 }
 
-/* Asked by clocksys when a program of the node execs another (now pid): hide its vDSO unless
- * the preload library will reach it (a dynamic program, not Go, with the library in its
- * environment). With --clock-via syscall, always. */
+/* Asked in the server thread when a program of the node execs another (now pid): hide its vDSO
+ * unless the preload library will reach it (a dynamic program, not Go, with the library in its
+ * environment). With --clock-via syscall, always. Reads only what never changes during a run. */
 static bool hide_after_exec(void *ctx, pid_t pid)
 {
     struct clockroute_node *r = ctx;
@@ -177,14 +188,12 @@ static bool hide_after_exec(void *ctx, pid_t pid)
     if (s->cfg->clock_via != CLOCK_VIA_SYSCALL && exekind_file(exe, &k, NULL) == 0 &&
         k.type == EXEKIND_DYNAMIC && !k.go)
         hide = !environ_has_library(s, pid);
-    if (hide && pid == r->node->proc.pid && r->route == CLOCK_ROUTE_PRELOAD)
-        set_route(r, CLOCK_ROUTE_SYSCALL, r->preload, true, r->hide, "%s",
-                  "it exec'd a program the preload library cannot reach: system calls, vDSO "
-                  "hidden");
+    if (hide)
+        atomic_store(&r->exec_hidden_pid, (int)pid);
     return hide;
 }
 
-/* ==== The listener ==== */
+/* ==== Failures ==== */
 
 static void warn_once(struct clockroute_node *r)
 {
@@ -192,30 +201,6 @@ static void warn_once(struct clockroute_node *r)
         return;
     r->warned = true;
     fprintf(stderr, "eddy: warning: clock faults cannot reach %s: %s\n", r->node->name, r->failure);
-}
-
-static void listener_close(struct clockroute_node *r)
-{
-    struct sim *s = r->sim;
-    if (r->listener < 0)
-        return;
-    ev_io_stop(s->loop, &r->listener_w);
-    close(r->listener);
-    r->listener = -1;
-}
-
-static void listener_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-    struct clockroute_node *r = container_of(w, struct clockroute_node, listener_w);
-    int rc = clocksys_serve(r->listener, r->node->clock, SERVE_MAX, &r->st, hide_after_exec, r);
-    if (rc == -EPIPE) {
-        listener_close(r); /* nobody is left behind the filter */
-    } else if (rc < 0) {
-        snprintf(r->failure, sizeof(r->failure), "eddy lost its clock listener (%s)",
-                 strerror(-rc));
-        listener_close(r);
-        warn_once(r);
-    }
 }
 
 /* ==== Spawning ==== */
@@ -254,9 +239,20 @@ static void parent_hook(void *ctx, pid_t pid)
                      strerror(ex.error));
     }
     if (listener >= 0) {
-        r->listener = listener;
-        ev_io_init(&r->listener_w, listener_cb, listener, EV_READ);
-        ev_io_start(r->sim->loop, &r->listener_w);
+        struct clocksrv_listener *l = xcalloc(1, sizeof(*l));
+        l->ctl = r->node->clock;
+        l->hide = hide_after_exec;
+        l->hide_ctx = r;
+        l->next = r->all;
+        r->all = r->cur = l;
+        int e = r->sim->clocksrv ? clocksrv_add(r->sim->clocksrv, l, listener) : -ESRCH;
+        if (e == -ESRCH) {
+            close(listener);
+            atomic_store(&l->closed, true);
+        }
+        if (e < 0 && !r->failure[0])
+            snprintf(r->failure, sizeof(r->failure),
+                     "eddy's thread for trapped clock calls is not running (%s)", strerror(-e));
     }
     if (r->failure[0] && r->route == CLOCK_ROUTE_PRELOAD && r->preload) {
         /* Only the extra was lost: raw calls are not trapped, the library still works. */
@@ -300,7 +296,7 @@ void clockroute_spawn_opts(struct sim *s, struct sim_node *n, struct proc_spawn_
     o->env_extra = none;
     if (!r || r->route == CLOCK_ROUTE_NONE)
         return;
-    listener_close(r); /* the previous incarnation's */
+    r->cur = NULL; /* the previous incarnation's listener stays with the server until it hangs up */
     r->failure[0] = '\0';
     if (r->preload && s->clock_lib)
         o->env_extra = preload_env(s, n, envbuf, cap);
@@ -322,13 +318,28 @@ void clockroute_spawn_opts(struct sim *s, struct sim_node *n, struct proc_spawn_
     o->hook_ctx = r;
 }
 
-void clockroute_node_exit(struct sim *s, struct sim_node *n)
+/* ==== Questions ==== */
+
+/* The node's last process, alive or not. */
+static pid_t last_pid(const struct sim_node *n)
 {
-    if (n->route)
-        listener_close(n->route);
+    if (n->proc.pid > 0)
+        return n->proc.pid;
+    return n->pid_count ? n->pids[(n->pid_count - 1) % ARRAY_LEN(n->pids)] : 0;
 }
 
-/* ==== Questions ==== */
+/* The route the node's current program is on: a program on the preload route that exec'd one
+ * the library cannot reach (a wrapper script running a Go node) went over to system calls. */
+static enum clock_route effective_route(const struct clockroute_node *r, const char **why)
+{
+    *why = r->why;
+    int hidden = atomic_load(&r->exec_hidden_pid);
+    if (r->route == CLOCK_ROUTE_PRELOAD && hidden != 0 && hidden == (int)last_pid(r->node)) {
+        *why = "it exec'd a program the preload library cannot reach: system calls, vDSO hidden";
+        return CLOCK_ROUTE_SYSCALL;
+    }
+    return r->route;
+}
 
 bool clockroute_reaches(struct sim *s, struct sim_node *n, char *why, size_t cap)
 {
@@ -341,9 +352,15 @@ bool clockroute_reaches(struct sim *s, struct sim_node *n, char *why, size_t cap
         snprintf(why, cap, "%s: %s", n->name, r->failure);
         return false;
     }
-    if (r->route == CLOCK_ROUTE_SYSCALL) {
-        if (r->listener < 0) {
-            snprintf(why, cap, "%s: its clock listener is closed", n->name);
+    const char *because;
+    if (effective_route(r, &because) == CLOCK_ROUTE_SYSCALL) {
+        if (!r->cur || atomic_load(&r->cur->closed)) {
+            /* Closed only when its thread gave up on it (or never started). */
+            int e = r->cur ? atomic_load(&r->cur->error) : 0;
+            snprintf(r->failure, sizeof(r->failure), "eddy lost its clock listener (%s)",
+                     e ? strerror(e) : "closed");
+            warn_once(r);
+            snprintf(why, cap, "%s: %s", n->name, r->failure);
             return false;
         }
         return true;
@@ -360,6 +377,28 @@ bool clockroute_reaches(struct sim *s, struct sim_node *n, char *why, size_t cap
     return true;
 }
 
+void clockroute_stop(struct sim *s)
+{
+    clocksrv_stop(s->clocksrv);
+    for (uint32_t i = 0; s->nodes && i < s->node_count; i++) {
+        struct clockroute_node *r = s->nodes[i].route;
+        if (!r)
+            continue;
+        memset(&r->st, 0, sizeof(r->st));
+        for (const struct clocksrv_listener *l = r->all; l; l = l->next) {
+            r->st.answered += l->st.answered;
+            r->st.efault += l->st.efault;
+            r->st.withdrawn += l->st.withdrawn;
+            r->st.let_run += l->st.let_run;
+            r->st.execs += l->st.execs;
+            r->st.execs_hidden += l->st.execs_hidden;
+            r->st.execs_lost += l->st.execs_lost;
+            if (l->st.last_error && !r->st.last_error)
+                r->st.last_error = l->st.last_error;
+        }
+    }
+}
+
 uint64_t clockroute_trapped_reads(const struct sim_node *n)
 {
     return n->route ? n->route->st.answered : 0;
@@ -372,8 +411,9 @@ void clockroute_json(const struct sim_node *n, cJSON *o)
     const struct clockroute_node *r = n->route;
     if (!r)
         return;
-    cJSON_AddStringToObject(o, "route", clockroute_name(r->route));
-    cJSON_AddStringToObject(o, "route-reason", r->why);
+    const char *why;
+    cJSON_AddStringToObject(o, "route", clockroute_name(effective_route(r, &why)));
+    cJSON_AddStringToObject(o, "route-reason", why);
     if (r->failure[0])
         cJSON_AddStringToObject(o, "route-error", r->failure);
     cJSON_AddBoolToObject(o, "raw-syscalls-trapped", r->trap && !r->failure[0]);
@@ -394,7 +434,8 @@ void clockroute_json(const struct sim_node *n, cJSON *o)
 
 static bool same_route(const struct clockroute_node *a, const struct clockroute_node *b)
 {
-    return a && b && a->route == b->route && strcmp(a->why, b->why) == 0 &&
+    const char *wa, *wb;
+    return a && b && effective_route(a, &wa) == effective_route(b, &wb) && strcmp(wa, wb) == 0 &&
            strcmp(a->failure, b->failure) == 0;
 }
 
@@ -423,26 +464,34 @@ void clockroute_summary(const struct sim *s, FILE *out)
                 at += n > 0 ? (size_t)n : 0;
             }
         }
+        const char *why;
+        enum clock_route route = effective_route(r, &why);
         if (members > 6)
             snprintf(names + EDDY_MIN(at, sizeof(names) - 1),
                      sizeof(names) - EDDY_MIN(at, sizeof(names) - 1), " ... (%u nodes)", members);
         fprintf(out, "Clocks: %s through %s: %s%s%s\n",
                 members == s->node_count ? "every node" : names,
-                r->route == CLOCK_ROUTE_SYSCALL   ? "system calls"
-                : r->route == CLOCK_ROUTE_PRELOAD ? "the preload library"
-                                                  : "nothing",
-                r->why, r->failure[0] ? "; failed: " : "", r->failure);
+                route == CLOCK_ROUTE_SYSCALL   ? "system calls"
+                : route == CLOCK_ROUTE_PRELOAD ? "the preload library"
+                                               : "nothing",
+                why, r->failure[0] ? "; failed: " : "", r->failure);
     }
     free(done);
 }
 
 void clockroute_fini(struct sim *s)
 {
+    clocksrv_free(s->clocksrv);
+    s->clocksrv = NULL;
     for (uint32_t i = 0; s->nodes && i < s->node_count; i++) {
         struct clockroute_node *r = s->nodes[i].route;
         if (!r)
             continue;
-        listener_close(r);
+        while (r->all) {
+            struct clocksrv_listener *next = r->all->next;
+            free(r->all);
+            r->all = next;
+        }
         if (r->sock >= 0)
             close(r->sock);
         if (r->child.sock >= 0)

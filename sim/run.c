@@ -156,7 +156,6 @@ static void node_exit_cb(struct proc *p, int status)
     struct sim_node *n = &s->nodes[p->index];
     sim_update_now(s);
     proc_release(p);
-    clockroute_node_exit(s, n);
     if (n->down && n->restart_pending && !s->finished) {
         faults_restart_reaped(s, n); /* its restart came before the kill was reaped */
         return;
@@ -716,6 +715,7 @@ int sim_run(struct config *cfg, const struct nemesis_plan *scenario_events, cons
     if (!all_reaped(s))
         proc_kill_all_emergency();
     contain_kill_all(CONTAIN_KILL_WAIT_S, &s->descendants);
+    clockroute_stop(s);
     report_progress(s, true);
     drain_checker(s);
     ev_signal_stop(s->loop, &s->sigint_w);

@@ -29,6 +29,7 @@
 
 struct clockctl;
 struct clockroute_node;
+struct clocksrv;
 
 #define VIOLATIONS_KEPT 100 /* protocol violations kept in detail */
 #define FAULT_LOG_MAX 100000
@@ -230,6 +231,7 @@ struct sim {
     struct clock_series *clock_series;                /* per node */
     struct incarnation_log *incarnations;             /* per node: how each restart set the clock */
     uint64_t notok_by_faults[1u << FAULT_KIND_COUNT]; /* ops not ok, by the kinds in force */
+    struct clocksrv *clocksrv;                        /* answers trapped clock calls (clockroute.c) */
 
     /* Protocol conformance. */
     struct violation violations[VIOLATIONS_KEPT];

@@ -420,7 +420,12 @@ static void serve_one(int fd, const struct clockctl *ctl, const struct seccomp_n
     }
     struct clocktrap_readings r;
     struct clocktrap_answer a;
-    struct clockctl_params p = clockctl_params_get(ctl);
+    /* Under the seqlock, as the library reads: eddy's main thread may be changing the clock. If
+     * the block seems stuck mid-write (only a node scribbling on it could do that), the real
+     * clock, as the library does. */
+    struct clockctl_params p;
+    if (!clockctl_params_read(ctl, &p))
+        p = (struct clockctl_params){.rate = 1.0};
     if (call.sys != CLOCKTRAP_SYS_OTHER)
         read_clocks(&call, &r);
     else
@@ -452,6 +457,24 @@ static void serve_one(int fd, const struct clockctl *ctl, const struct seccomp_n
     }
     st->answered++;
     st->efault += resp.error == -EFAULT;
+}
+
+int clocksys_serve_wait(int fd, const struct clockctl *ctl, struct clocksys_stats *st,
+                        clocksys_hide_fn *hide, void *hide_ctx)
+{
+    ASSERT(fd >= 0);
+    ASSERT(ctl != NULL);
+    struct seccomp_notif n;
+    memset(&n, 0, sizeof(n));
+    if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0) {
+        if (errno == ENOENT) {
+            st->withdrawn++;
+            return 0;
+        }
+        return -errno;
+    }
+    serve_one(fd, ctl, &n, st, hide, hide_ctx);
+    return 1;
 }
 
 int clocksys_serve(int fd, const struct clockctl *ctl, unsigned max, struct clocksys_stats *st,

@@ -98,6 +98,13 @@ struct clocksys_stats {
 int clocksys_serve(int fd, const struct clockctl *ctl, unsigned max, struct clocksys_stats *st,
                    clocksys_hide_fn *hide, void *hide_ctx);
 
+/* Waits for one notification on fd (a blocking RECV: for a thread of its own) and answers it as
+ * clocksys_serve does. 1 when one was handled, 0 when its caller withdrew it meanwhile (ENOENT),
+ * -EINTR when a signal interrupted the wait, or another negative errno for a listener that no
+ * longer works. */
+int clocksys_serve_wait(int fd, const struct clockctl *ctl, struct clocksys_stats *st,
+                        clocksys_hide_fn *hide, void *hide_ctx);
+
 /* A fault hook for the tests: when set, called with the caller's thread id after a notification
  * was checked valid and before its answer is written, the moment a node can die under eddy's
  * pen. NULL in eddy. */

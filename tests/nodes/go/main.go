@@ -14,6 +14,8 @@
 //	node-counter node id and a counter that starts again at 1 in every process
 //	counter      a bare counter, the same on every node
 //	racy-counter node id and a counter incremented without a lock, so that goroutines race
+//	wallclock    unique as "unique", with the wall clock read for this ID (time.Now, ns) last,
+//	             without a lock: tests check every read a busy node made
 package main
 
 import (
@@ -99,6 +101,11 @@ func schemes(nodeBits uint) map[string]idGen {
 			}
 			idx &= int64(1)<<nodeBits - 1
 			return (ms-1288834974657)<<22 | idx<<12 | s
+		},
+		"wallclock": func(n *Node) any {
+			c := atomic.AddUint64(&counter, 1)
+			return fmt.Sprintf("%s-%x-%d-%d", n.ID(), binary.BigEndian.Uint64(incarnation[:]), c,
+				time.Now().UnixNano())
 		},
 		"node-counter": func(n *Node) any {
 			return fmt.Sprintf("%s-%d", n.ID(), atomic.AddUint64(&counter, 1))

@@ -1,26 +1,45 @@
 /*
- * bench_clock.c: what libeddyclock.so costs per clock read (a benchmark, not a test).
+ * bench_clock.c: what a faked clock read costs, through each route (a benchmark, not a test).
  *
- * Runs `clock_probe bench N` four times: without the library, with it but no block (the
- * pass-through every non-faked process pays), with a block at the real clock, and with a block
- * holding an offset, a drift and monotonic faking (the most work per read). Prints ns per call.
- * Usage: clock_bench [N], N defaulting to 5,000,000 calls per function.
- * Depends on: clockctl. Used by: people reading README's figures.
+ * Runs `clock_probe bench N` with the preload library: without the library, with it but no
+ * block (the pass-through every non-faked process pays), with a block at the real clock, and with
+ * a block holding an offset, a drift and monotonic faking (the most work per read). Then the
+ * system-call route: the static probe with its vDSO hidden and its calls answered by clocksrv's
+ * thread, as in a run, and the filter alone with the vDSO kept (what a dynamic node pays for
+ * having its raw calls trapped: nothing on its vDSO reads, the filter on every other system
+ * call). Prints ns per call. The route's rows take fewer calls (N / 50): each is a round trip
+ * through eddy. Usage: clock_bench [N], N defaulting to 5,000,000 calls per function.
+ * Depends on: clockctl, clocksys, clocksrv. Used by: tests/bench/bench.py, README's figures.
  */
+#include "clocksrv.h"
+#include "clocksys.h"
 #include "eddy/clockctl.h"
 
+#include "eddy/util.h"
+
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int bench_run(const char *title, char *const envp[], const char *n_arg)
+static struct clockctl *blk;
+
+/* route: NULL for the preload rows; otherwise the child sets it up and clocksrv serves it. */
+static int bench_run(const char *title, const char *exe, char *const envp[], const char *n_arg,
+                     struct clocksys_child *route)
 {
-    int out[2];
+    int out[2], sv[2] = {-1, -1};
     if (pipe(out) != 0)
         return -errno;
+    if (route && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        return -errno;
+    if (route)
+        route->sock = sv[1];
+    char *const argv[] = {(char *)exe, (char *)"bench", (char *)n_arg, NULL};
     pid_t pid = fork();
     if (pid < 0)
         return -errno;
@@ -28,11 +47,31 @@ static int bench_run(const char *title, char *const envp[], const char *n_arg)
         dup2(out[1], STDOUT_FILENO);
         close(out[0]);
         close(out[1]);
-        char *const argv[] = {(char *)CLOCK_PROBE, (char *)"bench", (char *)n_arg, NULL};
-        execve(CLOCK_PROBE, argv, envp);
+        if (route && clocksys_child_setup(route, exe, argv, envp) < 0)
+            _exit(126);
+        execve(exe, argv, envp);
         _exit(127);
     }
     close(out[1]);
+    struct clocksrv *srv = NULL;
+    struct clocksrv_listener l;
+    memset(&l, 0, sizeof(l));
+    if (route) {
+        close(sv[1]);
+        enum clocksys_stage stage;
+        int err, fd = -1;
+        struct clocksys_exec ex;
+        if (clocksys_receive(sv[0], &stage, &err, &fd) < 0 || stage != CLOCKSYS_STAGE_OK ||
+            (route->trace && clocksys_exec_stop(pid, true, &ex) < 0) || clocksrv_new(&srv) < 0) {
+            fprintf(stderr, "the system-call route could not be set up here\n");
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            return -EPERM;
+        }
+        close(sv[0]);
+        l.ctl = blk;
+        clocksrv_add(srv, &l, fd);
+    }
     FILE *f = fdopen(out[0], "r");
     char line[128];
     printf("%s\n", title);
@@ -42,6 +81,10 @@ static int bench_run(const char *title, char *const envp[], const char *n_arg)
         fclose(f);
     int status;
     waitpid(pid, &status, 0);
+    if (srv) {
+        clocksrv_free(srv);
+        printf("    (calls answered by eddy: %llu)\n", (unsigned long long)l.st.answered);
+    }
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
 }
 
@@ -57,6 +100,7 @@ int main(int argc, char **argv)
     snprintf(path, sizeof(path), "%s/n1.clock", dir);
     struct clockctl *c;
     int rc = clockctl_create(path, &c);
+    blk = c;
     if (rc != 0) {
         fprintf(stderr, "clockctl_create: %s\n", strerror(-rc));
         rmdir(dir);
@@ -70,19 +114,36 @@ int main(int argc, char **argv)
     char *const passthrough[] = {asan, preload, NULL};
     char *const faked[] = {asan, preload, file_env, NULL};
 
-    rc = bench_run("no preload", plain, n_arg);
+    rc = bench_run("no preload", CLOCK_PROBE, plain, n_arg, NULL);
     if (rc == 0)
-        rc = bench_run("preload, no block (pass-through)", passthrough, n_arg);
+        rc = bench_run("preload, no block (pass-through)", CLOCK_PROBE, passthrough, n_arg, NULL);
     if (rc == 0)
-        rc = bench_run("preload, block at real time", faked, n_arg);
+        rc = bench_run("preload, block at real time", CLOCK_PROBE, faked, n_arg, NULL);
+    int64_t now = clockctl_real_now_ns();
+    clockctl_set_offset(c, now, -3600 * CLOCKCTL_NS_PER_SEC);
+    clockctl_drift(c, now, 1.5);
     if (rc == 0) {
-        int64_t now = clockctl_real_now_ns();
-        clockctl_set_offset(c, now, -3600 * CLOCKCTL_NS_PER_SEC);
-        clockctl_drift(c, now, 1.5);
         clockctl_set_monotonic(c, true);
-        rc = bench_run("preload, offset + drift + monotonic faked", faked, n_arg);
+        rc =
+            bench_run("preload, offset + drift + monotonic faked", CLOCK_PROBE, faked, n_arg, NULL);
+        clockctl_set_monotonic(c, false);
     }
     printf("reads counted by the block: %llu\n", (unsigned long long)clockctl_reads(c));
+    /* The system-call route: fewer calls, each a round trip through eddy's thread. */
+    char few[32];
+    snprintf(few, sizeof(few), "%ld", EDDY_MAX(strtol(n_arg, NULL, 10) / 50, 1000L));
+    char *const bare[] = {NULL};
+    struct clocksys_child hidden = {.flags = 0, .trap = true, .trace = true};
+    if (rc == 0)
+        rc = bench_run("system calls (static probe, vDSO hidden, offset + drift), answered by eddy",
+                       CLOCK_PROBE_STATIC, bare, few, &hidden);
+    struct clocksys_child filter_only = {.flags = CLOCKTRAP_F_EXEC, .trap = true, .trace = false};
+    if (rc == 0)
+        rc = bench_run("filter only, vDSO kept (static probe: its vDSO reads, its getppid)",
+                       CLOCK_PROBE_STATIC, bare, n_arg, &filter_only);
+    if (rc == 0)
+        rc = bench_run("no filter (static probe: the same calls)", CLOCK_PROBE_STATIC, bare, n_arg,
+                       NULL);
     clockctl_destroy(c, path);
     rmdir(dir);
     return rc == 0 ? 0 : 1;

@@ -58,7 +58,7 @@ static char blk_path[128];
 static struct clockctl *blk;
 static struct kid kids[KIDS_MAX];
 
-static void kid_kill(struct kid *k)
+static inline void kid_kill(struct kid *k)
 {
     if (k->pid > 0) {
         kill(k->pid, SIGKILL);
@@ -74,12 +74,12 @@ static void kid_kill(struct kid *k)
     k->to_fd = k->from_fd = k->listener = -1;
 }
 
-static void tmp_path(char *out, size_t cap, const char *name)
+static inline void tmp_path(char *out, size_t cap, const char *name)
 {
     snprintf(out, cap, "%s/%s", tmp_dir, name);
 }
 
-static void kit_setup(void)
+static inline void kit_setup(void)
 {
     signal(SIGPIPE, SIG_IGN); /* a dead child must fail an assertion, not kill the test */
     for (size_t i = 0; i < KIDS_MAX; i++)
@@ -91,7 +91,7 @@ static void kit_setup(void)
 }
 
 /* names: other files the test made in tmp_dir, removed too. */
-static void kit_teardown(const char (*names)[16], size_t count)
+static inline void kit_teardown(const char (*names)[16], size_t count)
 {
     for (size_t i = 0; i < KIDS_MAX; i++)
         kid_kill(&kids[i]);
@@ -204,7 +204,7 @@ static inline struct kid *probe_spawn(const char *exe, bool lib, const char *fil
 }
 
 /* Answers what waits on the kid's listener; fails the test if the listener broke. */
-static void kid_serve(struct kid *k)
+static inline void kid_serve(struct kid *k)
 {
     if (k->listener < 0)
         return;
@@ -214,7 +214,7 @@ static void kid_serve(struct kid *k)
 }
 
 /* Waits for the kid's stdout to be readable, serving its listener meanwhile. */
-static void kid_wait_readable(struct kid *k, const char *what)
+static inline void kid_wait_readable(struct kid *k, const char *what)
 {
     for (;;) {
         struct pollfd pfd[2] = {{.fd = k->from_fd, .events = POLLIN},
@@ -229,7 +229,7 @@ static void kid_wait_readable(struct kid *k, const char *what)
 }
 
 /* Closes the child's stdin and expects a clean exit 0 within the timeout. */
-static void kid_finish(struct kid *k)
+static inline void kid_finish(struct kid *k)
 {
     close(k->to_fd);
     k->to_fd = -1;
@@ -246,7 +246,7 @@ static void kid_finish(struct kid *k)
     kid_kill(k);
 }
 
-static int64_t now_ns(clockid_t id)
+static inline int64_t now_ns(clockid_t id)
 {
     struct timespec ts;
     cr_assert_eq(clock_gettime(id, &ts), 0);
@@ -260,7 +260,7 @@ struct window {
 };
 
 /* Reads exactly one line into buf (a request already sent), serving the listener meanwhile. */
-static void kid_read_line(struct kid *k, char *buf, size_t cap)
+static inline void kid_read_line(struct kid *k, char *buf, size_t cap)
 {
     size_t len = 0;
     while (len == 0 || buf[len - 1] != '\n') {
@@ -275,7 +275,7 @@ static void kid_read_line(struct kid *k, char *buf, size_t cap)
 }
 
 /* Sends req (a line) and reads exactly one reply line into buf. */
-static void kid_ask(struct kid *k, const char *req, char *buf, size_t cap, struct window *w)
+static inline void kid_ask(struct kid *k, const char *req, char *buf, size_t cap, struct window *w)
 {
     w->rt0 = now_ns(CLOCK_REALTIME);
     w->mono0 = now_ns(CLOCK_MONOTONIC);
@@ -291,7 +291,7 @@ struct sample {
     long long time_s, tod_us, rt_ns, tg_ns, mono_ns;
 };
 
-static void probe_ask(struct kid *k, const char *req, struct sample *s, struct window *w)
+static inline void probe_ask(struct kid *k, const char *req, struct sample *s, struct window *w)
 {
     char buf[256];
     kid_ask(k, req, buf, sizeof(buf), w);
@@ -302,7 +302,7 @@ static void probe_ask(struct kid *k, const char *req, struct sample *s, struct w
 
 /* ==== Expectations ==== */
 
-static void expect_in(const char *what, int64_t v, int64_t lo, int64_t hi)
+static inline void expect_in(const char *what, int64_t v, int64_t lo, int64_t hi)
 {
     cr_assert(v >= lo && v <= hi,
               "%s = %" PRId64 " outside [%" PRId64 ", %" PRId64 "] (%+.3f s from lo)", what, v, lo,
@@ -310,8 +310,8 @@ static void expect_in(const char *what, int64_t v, int64_t lo, int64_t hi)
 }
 
 /* The fake clock's range over a window, with the tolerance. */
-static void fake_range(const struct clockctl_params *p, const struct window *w, int64_t *lo,
-                       int64_t *hi)
+static inline void fake_range(const struct clockctl_params *p, const struct window *w, int64_t *lo,
+                              int64_t *hi)
 {
     int64_t f0 = clockctl_fake_ns(p, w->rt0), f1 = clockctl_fake_ns(p, w->rt1);
     *lo = EDDY_MIN(f0, f1) - TOL;
@@ -321,8 +321,8 @@ static void fake_range(const struct clockctl_params *p, const struct window *w, 
 /* Expects the answer of a process on the clock that params p describe, with the monotonic clock
  * faked only if p says so. Between two real reads the fake clock is monotone except at a strobe
  * flip, and the tests keep flips seconds away from their requests. */
-static void expect_clock(const struct clockctl_params *p, const struct sample *s,
-                         const struct window *w)
+static inline void expect_clock(const struct clockctl_params *p, const struct sample *s,
+                                const struct window *w)
 {
     int64_t lo, hi;
     fake_range(p, w, &lo, &hi);
@@ -341,14 +341,14 @@ static void expect_clock(const struct clockctl_params *p, const struct sample *s
     expect_in("clock_gettime(MONOTONIC)", s->mono_ns, mlo - TOL, mhi + TOL);
 }
 
-static void expect_fake(const struct sample *s, const struct window *w)
+static inline void expect_fake(const struct sample *s, const struct window *w)
 {
     struct clockctl_params p;
     cr_assert(clockctl_params_read(blk, &p));
     expect_clock(&p, s, w);
 }
 
-static void expect_real(const struct sample *s, const struct window *w)
+static inline void expect_real(const struct sample *s, const struct window *w)
 {
     const struct clockctl_params real = {.rate = 1.0};
     expect_clock(&real, s, w);
