@@ -354,11 +354,17 @@ bool clockroute_reaches(struct sim *s, struct sim_node *n, char *why, size_t cap
     }
     const char *because;
     if (effective_route(r, &because) == CLOCK_ROUTE_SYSCALL) {
-        if (!r->cur || atomic_load(&r->cur->closed)) {
-            /* Closed only when its thread gave up on it (or never started). */
-            int e = r->cur ? atomic_load(&r->cur->error) : 0;
-            snprintf(r->failure, sizeof(r->failure), "eddy lost its clock listener (%s)",
-                     e ? strerror(e) : "closed");
+        int e = r->cur ? atomic_load(&r->cur->error) : 0;
+        bool closed = !r->cur || atomic_load(&r->cur->closed);
+        if (closed || e) {
+            if (closed) /* only when its thread gave up on it, or never started */
+                snprintf(r->failure, sizeof(r->failure), "eddy lost its clock listener (%s)",
+                         e ? strerror(e) : "closed");
+            else
+                snprintf(r->failure, sizeof(r->failure),
+                         "eddy is not permitted to write into the node's memory (%s): its clock "
+                         "reads run on the real clock",
+                         strerror(e));
             warn_once(r);
             snprintf(why, cap, "%s: %s", n->name, r->failure);
             return false;

@@ -52,6 +52,8 @@ static void *clocksrv_run(void *arg)
     struct clocksrv *srv = l->srv;
     while (!atomic_load(&srv->stopping)) {
         int rc = clocksys_serve_wait(l->fd, l->ctl, &l->st, l->hide, l->hide_ctx);
+        if (l->st.cannot_write && !atomic_load(&l->error))
+            atomic_store(&l->error, l->st.cannot_write); /* still served, on the real clock */
         if (rc == -EINTR || rc >= 0)
             continue;
         atomic_store(&l->error, -rc);

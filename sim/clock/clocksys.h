@@ -89,6 +89,8 @@ struct clocksys_stats {
     uint64_t execs_hidden; /* ... whose new program had its vDSO hidden */
     uint64_t execs_lost;   /* execve calls eddy could not follow (ptrace refused, timeout) */
     int last_error;        /* errno of the last unexpected failure, 0 if none */
+    int cannot_write;      /* errno: eddy cannot write into this node's memory at all (a
+                              profile that forbids it); its calls then run on the real clock */
 };
 
 /* Answers up to `max` pending notifications on listener fd, faking with block ctl, and returns:
