@@ -75,14 +75,22 @@ void faults_log_unreached(struct sim *s, enum fault_action a, uint32_t node, con
 
 enum clock_reach { CLOCK_REACHES, CLOCK_NODE_DOWN, CLOCK_UNREACHED };
 
-/* Whether a clock fault can be applied to n now, and if not, why and whether it ever could. */
+/* Whether a clock fault can be applied to n now, and if not, why and whether it ever could. A
+ * node that is down, or restarting (its library may not have loaded yet: that is known once it
+ * answers init), is a matter of the moment, as a kill of a node already down is. */
 static enum clock_reach clock_usable(struct sim *s, struct sim_node *n, char *why, size_t cap)
 {
     if (n->down) {
         snprintf(why, cap, "%s is down", n->name);
         return CLOCK_NODE_DOWN;
     }
-    return clockroute_reaches(s, n, why, cap) ? CLOCK_REACHES : CLOCK_UNREACHED;
+    if (clockroute_reaches(s, n, why, cap))
+        return CLOCK_REACHES;
+    if (!n->initialised) {
+        snprintf(why, cap, "%s is restarting (its init is not answered yet)", n->name);
+        return CLOCK_NODE_DOWN;
+    }
+    return CLOCK_UNREACHED;
 }
 
 /* True when e would set n's clock before 1970, which the clock library can only read as 0: not

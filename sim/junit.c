@@ -3,7 +3,8 @@
  *
  * JUnit has no "unknown": an unknown verdict becomes an <error> (the checker could not decide),
  * an invalid one a <failure> whose message is the checker's own summary, so CI front ends show
- * eddy's verdicts as test results without any plug-in.
+ * eddy's verdicts as test results without any plug-in. Faults that could not reach a node (a
+ * verdict made unknown by them) are an <error> of a testcase named faults.
  * Depends on: cJSON. Used by: report.
  */
 #include "junit.h"
@@ -96,6 +97,14 @@ int junit_write(const cJSON *results, const char *path, char *err, size_t elen)
         tests++;
         errors++;
     }
+    /* Faults that could not reach a node made the verdict unknown: an error of its own. */
+    const cJSON *faults = cJSON_GetObjectItemCaseSensitive(results, "faults");
+    const cJSON *unreached = cJSON_GetObjectItemCaseSensitive(faults, "unreached");
+    bool unreached_error =
+        cJSON_IsString(unreached) &&
+        !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(faults, "unreached-allowed"));
+    tests += unreached_error;
+    errors += unreached_error;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<testsuites tests=\"%d\" failures=\"%d\" errors=\"%d\">\n", tests, failures,
             errors);
@@ -163,6 +172,13 @@ int junit_write(const cJSON *results, const char *path, char *err, size_t elen)
         xml_text(f, name);
         fprintf(f, "\" name=\"run\">\n      <error message=\"the run broke\">");
         xml_text(f, crash->valuestring);
+        fprintf(f, "</error>\n    </testcase>\n");
+    }
+    if (unreached_error) {
+        fprintf(f, "    <testcase classname=\"eddy.");
+        xml_text(f, name);
+        fprintf(f, "\" name=\"faults\">\n      <error message=\"faults could not be applied\">");
+        xml_text(f, unreached->valuestring);
         fprintf(f, "</error>\n    </testcase>\n");
     }
     fprintf(f, "  </testsuite>\n</testsuites>\n");

@@ -53,11 +53,23 @@ static int64_t sat_sub(int64_t a, int64_t b)
     return r;
 }
 
+/* Clamps a 128-bit value into int64_t. */
+static int64_t clamp64(__int128 v)
+{
+    if (v > INT64_MAX)
+        return INT64_MAX;
+    if (v < INT64_MIN)
+        return INT64_MIN;
+    return (int64_t)v;
+}
+
 int64_t clockctl_base_ns(const struct clockctl_params *p, int64_t real_ns)
 {
-    int64_t dt = sat_sub(real_ns, p->anchor_real_ns);
+    /* In 128 bits, so that the result saturates only once, at the end: saturating the
+     * difference first and the sum after would be wrong when both overflow. */
+    __int128 dt = (__int128)real_ns - p->anchor_real_ns;
     double rate = p->rate;
-    int64_t scaled;
+    __int128 scaled;
 
     /* Rate 1 and 0 are exact integer paths: the common cases stay free of rounding. The
      * negated comparison also sends NaN to 1.0, since (int64_t)NaN is undefined. */
@@ -77,7 +89,7 @@ int64_t clockctl_base_ns(const struct clockctl_params *p, int64_t real_ns)
         else
             scaled = (int64_t)x;
     }
-    return sat_add(p->anchor_fake_ns, scaled);
+    return clamp64((__int128)p->anchor_fake_ns + scaled);
 }
 
 int64_t clockctl_strobe_ns(const struct clockctl_params *p, int64_t real_ns)

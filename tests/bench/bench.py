@@ -15,6 +15,8 @@ while the ID set spills against throughput before, and a counter's duplicates co
 and 64 KB IDs from Python nodes for 60 s against a 64 MiB budget, with one duplicate or one
 pair that differs in its last byte. --quick shortens the long runs to 60 s and (10) to 10 s.
 --only runs the listed figures alone (1 to 6 go together).
+same machine, whatever the other tenants do between rounds. (7) is clock_bench (each clock route,
+per read); (8), a Go node with and without continuous clock faults, is paired the same way.
 """
 import json
 import os
@@ -189,6 +191,62 @@ def checker_figures(rows):
                          f"duplicated ({'exact' if exact else 'NOT EXACT'}, want {want}); "
                          f"{k['disk-bytes'] / 2**30:.1f} GiB spilled"))
     shutil.rmtree(store, ignore_errors=True)
+def clock_bench():
+    """One run of clock_bench: {section title: {measurement: ns per call}}."""
+    out = subprocess.run([os.path.join(BUILD, "tests", "clock_bench"),
+                          "500000" if QUICK else "2000000"],
+                         capture_output=True, text=True).stdout
+    sections, cur = {}, None
+    for line in out.splitlines():
+        if not line.startswith("    "):
+            cur = sections.setdefault(line.strip(), {})
+        elif cur is not None and len(line.split()) == 2:
+            name, ns = line.split()
+            cur[name] = float(ns)
+    return sections
+
+
+def clock_rows(store, secs):
+    """(7) What a faked clock read costs through each route, and (8) what continuous clock
+    faults cost a Go node that reads the clock for each ID, at --rate max."""
+    rows = []
+    runs = [clock_bench() for _ in range(RUNS)]
+
+    def pick(prefix, name):
+        return med([next(v for k, v in r.items() if k.startswith(prefix))[name] for r in runs])
+    vdso = pick("no preload", "clock_gettime_realtime")
+    lib = pick("preload, offset", "clock_gettime_realtime")
+    trap = pick("system calls", "clock_gettime_realtime")
+    rows.append(("7. one faked clock_gettime(CLOCK_REALTIME): preload library",
+                 f"{lib:,.0f} ns", f"the real vDSO read: {vdso:,.0f} ns"))
+    rows.append(("7. one faked clock_gettime(CLOCK_REALTIME): system calls, answered by eddy",
+                 f"{trap:,.0f} ns", f"{trap / lib:,.0f} times the library's"))
+    with_filter = pick("filter only", "getppid_syscall")
+    without = pick("no filter", "getppid_syscall")
+    rows.append(("7. any other system call with the filter installed (getppid)",
+                 f"{with_filter:,.0f} ns", f"{without:,.0f} ns without it"))
+
+    # (8) In rounds: the same Go node without clock faults (no route at all), then under a clock
+    # fault every 0.2 s on some node (the system-call route), back to back.
+    gonode = os.path.join(BUILD, "tests", "gonode")
+    faulty = os.path.join(store, "..", "eddy-bench-clock-faults.json")
+    with open(faulty, "w") as f:
+        json.dump({"random": {"interval": 0.2, "weights": {"clock": 1}}}, f)
+    base = ["-w", "unique-ids", "--bin", gonode, "--node-count", "3", "--rate", "max",
+            "--concurrency", "100n", "--time-limit", secs, "--no-history"]
+    clean, faulted = [], []
+    for _ in range(RUNS):
+        clean.append(eddy_run(base + ["--", "-ids", "ms-seq"], store)["stats"]["ok-count"] /
+                     float(secs))
+        faulted.append(eddy_run(["--scenario", faulty] + base + ["--", "-ids", "ms-seq"],
+                                store)["stats"]["ok-count"] / float(secs))
+    os.unlink(faulty)
+    ratio = med([f / c for f, c in zip(faulted, clean)])
+    rows.append(("8. Go node (ms-seq: a clock read per ID, under a lock), --rate max, "
+                 "continuous clock faults",
+                 f"{med(faulted):,.0f} ok ops/s",
+                 f"{ratio:.2f} of its {med(clean):,.0f} ops/s without them, median of paired runs"))
+    return rows
 
 
 def main():
@@ -274,6 +332,8 @@ def main():
     rows.append(("8. --fail-fast: from the first duplicate to eddy's exit (counter, 3 nodes, "
                  "--rate max, 60 s limit)", f"{fail_fast * 1000:.0f} ms",
                  "every output and the verdict written"))
+
+    rows += clock_rows(store, secs)
     shutil.rmtree(store, ignore_errors=True)
     checker_figures(rows)
     print_rows(rows)

@@ -2,14 +2,16 @@
 """Detection rates: every eddy-node ID strategy against scenarios, over many seeds.
 
     python3 tests/e2e/sweep.py BUILD_DIR [--seeds 20] [--first-seed 1]
-                               [--scenario FILE]... [--strategy NAME]... [--time-limit S]
+                               [--scenario FILE]... [--strategy NAME]... [--go NAME]...
+                               [--time-limit S]
 
 Runs `eddy matrix` once per seed (rows: the strategies, columns: the scenarios) and prints, as
 markdown, how many seeds caught each strategy in each scenario (an invalid verdict), plus the
 seeds that did not. The default scenario list is chaos.json; the default strategies are all of
-eddy-node's. It also checks that every timeline event of each scenario left a record in each
-run's faults.events, and lists the runs where one did not. Not a test: full-length chaos runs
-take 30 s each.
+eddy-node's, plus the Go test node (tests/nodes/go) with the schemes given by --go (default
+unique, ms-seq, snowflake, node-counter; --go none for none), in rows named go:NAME: their
+clocks reach eddy's faults through system calls. Not a test: full-length chaos runs take 30 s
+each.
 """
 import json
 import os
@@ -38,10 +40,16 @@ SCENARIOS = opt("--scenario", [os.path.join(SOURCE, "scenarios", "chaos.json")],
 STRATEGIES = opt("--strategy", ["eddy", "counter", "timestamp", "node-counter",
                                 "node-counter-time", "snowflake", "random32", "uuid4", "uuid7"],
                  many=True)
+GO = [g for g in opt("--go", ["unique", "ms-seq", "snowflake", "node-counter"], many=True)
+      if g != "none"]
 LIMIT = opt("--time-limit", None)
 
 eddy = os.path.join(BUILD, "bin", "eddy")
 node = os.path.join(BUILD, "bin", "eddy-node")
+gonode = os.path.join(BUILD, "tests", "gonode")
+ROWS = [(s, f"{node} --ids {s}") for s in STRATEGIES] + [(f"go:{g}", f"{gonode} -ids {g}")
+                                                         for g in GO]
+STRATEGIES = [label for label, _ in ROWS]
 caught = {(s, c): [] for s in STRATEGIES for c in SCENARIOS}
 missed = {(s, c): [] for s in STRATEGIES for c in SCENARIOS}
 broke = []
@@ -69,8 +77,8 @@ with tempfile.TemporaryDirectory(prefix="eddy-sweep-") as store:
         cmd = [eddy, "matrix", "--store", store, "--seed", str(seed)]
         for c in SCENARIOS:
             cmd += ["--scenario", c]
-        for s in STRATEGIES:
-            cmd += ["--node", f"{s}={node} --ids {s}"]
+        for label, command in ROWS:
+            cmd += ["--node", f"{label}={command}"]
         if LIMIT:
             cmd += ["--time-limit", LIMIT]
         subprocess.run(cmd, capture_output=True, text=True)

@@ -80,8 +80,15 @@ def test_static_node_clock_not_applied_under_preload_only():
     static = os.path.join(eddytest.BUILD, "tests", "eddy-node-static")
     args = ["--scenario", all_faults(), "-w", "unique-ids", "--bin", static, "--seed", "4",
             "--clock-via", "preload"]
-    r = Run(args)
+    junit = os.path.join(tempfile.mkdtemp(prefix="eddy-junit-"), "j.xml")
+    r = Run(args + ["--junit", junit])
     check(r.code == 2, "a run that could not inject its clock faults is unknown (exit 2)", r)
+    with open(junit) as f:
+        xml = f.read()
+    check('name="faults">' in xml and "faults could not be applied" in xml and
+          'errors="1"' in xml, f"JUnit says so as an error: {xml[-600:]}", r)
+    os.unlink(junit)
+    os.rmdir(os.path.dirname(junit))
     clock = events(r, "clock")
     check(clock and not any(e["applied"] for e in clock),
           "no clock fault may be reported as injected into a static binary", r)

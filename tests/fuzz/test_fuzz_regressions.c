@@ -9,7 +9,7 @@
  * invariants are checked in every build, sanitized or not. A broken invariant aborts the test
  * (Criterion reports it as crashed), and a signal handler, or the sanitizers' death callback,
  * first names the file being replayed. Under LeakSanitizer each directory must leak nothing.
- * Depends on: the four fuzz targets, Criterion, libc.
+ * Depends on: the five fuzz targets, Criterion, libc.
  */
 #include <criterion/criterion.h>
 
@@ -34,6 +34,7 @@ int fuzz_node_input_one(const uint8_t *data, size_t size);
 int fuzz_node_output_one(const uint8_t *data, size_t size);
 int fuzz_scenario_one(const uint8_t *data, size_t size);
 int fuzz_json_one(const uint8_t *data, size_t size);
+int fuzz_clocktrap_one(const uint8_t *data, size_t size);
 
 typedef int fuzz_entry(const uint8_t *data, size_t size);
 
@@ -132,6 +133,16 @@ Test(fuzz_regressions, scenario)
 Test(fuzz_regressions, json)
 {
     replay_dir("regressions", "json", fuzz_json_one);
+}
+
+Test(fuzz_regressions, clocktrap)
+{
+    replay_dir("regressions", "clocktrap", fuzz_clocktrap_one);
+}
+
+Test(fuzz_seeds, clocktrap)
+{
+    replay_dir("corpus", "clocktrap", fuzz_clocktrap_one);
 }
 
 Test(fuzz_seeds, node_input)
