@@ -61,7 +61,7 @@ const char *workload_name(enum workload_kind w)
     return "none";
 }
 
-static const char *const clock_via_names[] = {"auto", "preload", "syscall"};
+static const char *const clock_via_names[] = {"auto", "preload", "syscall", "vdso"};
 
 const char *clock_via_name(enum clock_via v)
 {
@@ -649,7 +649,8 @@ static int apply(struct config *c, const struct option_spec *o, const char *v,
         return 0;
     case OPT_CLOCK_VIA:
         if (clock_via_parse(v, &c->clock_via) < 0)
-            return cli_err(err, elen, "--clock-via: must be auto, preload or syscall, got '%s'", v);
+            return cli_err(err, elen,
+                           "--clock-via: must be auto, preload, vdso or syscall, got '%s'", v);
         return 0;
     case OPT_ALLOW_UNAPPLIED:
         c->allow_unapplied_faults = true;

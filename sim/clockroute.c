@@ -15,14 +15,17 @@
  */
 #include "clockroute.h"
 #include "exekind.h"
+#include "vdsomap.h"
 #include "sim.h"
 #include "eddy/alloc.h"
 #include "eddy/clockctl.h"
 #include "eddy/util.h"
+#include "eddy/vdso.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +43,8 @@ const char *clockroute_name(enum clock_route r)
         return "preload";
     case CLOCK_ROUTE_SYSCALL:
         return "syscall";
+    case CLOCK_ROUTE_VDSO:
+        return "vdso";
     case CLOCK_ROUTE_NONE:
         break;
     }
@@ -50,17 +55,34 @@ const char *clockroute_name(enum clock_route r)
 
 __attribute__((format(printf, 6, 7))) static void set_route(struct clockroute_node *r,
                                                             enum clock_route route, bool preload,
-                                                            bool trap, bool hide, const char *fmt,
-                                                            ...)
+                                                            bool trap, enum clocksys_vdso first,
+                                                            const char *fmt, ...)
 {
     r->route = route;
     r->preload = preload;
     r->trap = trap;
-    r->hide = hide;
+    r->first = first;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->why, sizeof(r->why), fmt, ap);
     va_end(ap);
+}
+
+/* The route for a program the library cannot reach: eddy's vDSO where eddy has one, else the
+ * hidden vDSO. */
+static void set_unreachable_by_library(struct clockroute_node *r, const struct sim *s,
+                                       const char *what, const char *because)
+{
+    if (!clocktrap_supported())
+        set_route(r, CLOCK_ROUTE_NONE, false, false, CLOCKSYS_VDSO_KEEP,
+                  "%s%s, and the system-call routes are built for x86-64 only", what, because);
+    else if (s->vdso_image)
+        set_route(r, CLOCK_ROUTE_VDSO, s->clock_lib != NULL, true, CLOCKSYS_VDSO_REPLACE,
+                  "%s%s: eddy's vDSO, raw clock system calls trapped", what, because);
+    else
+        set_route(r, CLOCK_ROUTE_SYSCALL, s->clock_lib != NULL, true, CLOCKSYS_VDSO_HIDE,
+                  "%s%s: system calls, vDSO hidden (eddy's vDSO: %s)", what, because,
+                  s->vdso_missing);
 }
 
 /* The route for a program of kind k (rc: exekind_file's result) under --clock-via auto. */
@@ -71,28 +93,54 @@ static void choose_auto(struct clockroute_node *r, const struct sim *s, const st
     char what[160];
     snprintf(what, sizeof(what), "%s%s", script ? "a script run by " : "",
              rc < 0 ? "a program eddy could not read" : exekind_describe(k));
-    if (rc < 0 || k->type == EXEKIND_UNKNOWN) {
-        set_route(r, CLOCK_ROUTE_PRELOAD, lib, false, false, "%s: only the preload library can try",
-                  what);
-    } else if (k->type == EXEKIND_STATIC || k->go) {
-        if (can_trap)
-            set_route(r, CLOCK_ROUTE_SYSCALL, lib, true, true,
-                      "%s, which the preload library cannot reach: system calls, vDSO hidden",
-                      what);
-        else
-            set_route(r, CLOCK_ROUTE_NONE, false, false, false,
-                      "%s, which the preload library cannot reach, and the system-call route is "
-                      "built for x86-64 only",
-                      what);
-    } else if (!lib && can_trap) {
-        set_route(r, CLOCK_ROUTE_SYSCALL, false, true, true,
-                  "%s, but libeddyclock.so was not found: system calls, vDSO hidden", what);
-    } else {
-        set_route(r, CLOCK_ROUTE_PRELOAD, lib, can_trap, false,
+    if (rc < 0 || k->type == EXEKIND_UNKNOWN)
+        set_route(r, CLOCK_ROUTE_PRELOAD, lib, false, CLOCKSYS_VDSO_KEEP,
+                  "%s: only the preload library can try", what);
+    else if (k->type == EXEKIND_STATIC || k->go)
+        set_unreachable_by_library(r, s, what, ", which the preload library cannot reach");
+    else if (!lib)
+        set_unreachable_by_library(r, s, what, ", but libeddyclock.so was not found");
+    else
+        set_route(r, CLOCK_ROUTE_PRELOAD, lib, can_trap, CLOCKSYS_VDSO_KEEP,
                   can_trap ? "%s: the preload library, and raw clock system calls trapped"
                            : "%s: the preload library",
                   what);
+}
+
+/* eddyvdso.so: $EDDY_VDSO, or next to eddy (../lib or ../lib/eddy from its binary), loaded and
+ * checked into s->vdso_image; or a reason in s->vdso_missing. */
+static void load_vdso(struct sim *s)
+{
+    char path[PATH_MAX + 64] = "";
+    const char *env = getenv("EDDY_VDSO");
+    if (env && *env) {
+        snprintf(path, sizeof(path), "%s", env);
+    } else {
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        exe[n > 0 ? n : 0] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        static const char *const rel[] = {"/../lib/" EDDY_VDSO_LIB_NAME,
+                                          "/../lib/eddy/" EDDY_VDSO_LIB_NAME};
+        for (size_t i = 0; i < ARRAY_LEN(rel) && !path[0]; i++) {
+            snprintf(path, sizeof(path), "%s%s", exe, rel[i]);
+            if (access(path, R_OK) != 0)
+                path[0] = '\0';
+        }
     }
+    if (!path[0]) {
+        snprintf(s->vdso_missing, sizeof(s->vdso_missing), "%s not found next to eddy",
+                 EDDY_VDSO_LIB_NAME);
+        return;
+    }
+    struct vdsomap_image *img = xcalloc(1, sizeof(*img));
+    if (vdsomap_load(path, img, s->vdso_missing, sizeof(s->vdso_missing)) < 0) {
+        free(img);
+        return;
+    }
+    s->vdso_image = img;
 }
 
 void clockroute_setup(struct sim *s, const char *bin)
@@ -100,32 +148,41 @@ void clockroute_setup(struct sim *s, const char *bin)
     struct exekind k;
     bool script = false;
     int rc = exekind_file(bin, &k, &script);
+    if (s->cfg->clock_via == CLOCK_VIA_AUTO || s->cfg->clock_via == CLOCK_VIA_VDSO)
+        load_vdso(s);
     for (uint32_t i = 0; i < s->node_count; i++) {
         struct sim_node *n = &s->nodes[i];
         struct clockroute_node *r = xcalloc(1, sizeof(*r));
         r->sock = r->child.sock = -1;
-        atomic_init(&r->exec_hidden_pid, 0);
+        atomic_init(&r->exec_pid, 0);
+        atomic_init(&r->exec_action, CLOCKSYS_VDSO_KEEP);
+        snprintf(r->block_path, sizeof(r->block_path), "%s/%u.clk", s->clock_dir, n->index);
         r->sim = s;
         r->node = n;
         n->route = r;
         r->child.flags = (s->cfg->clock_monotonic ? CLOCKTRAP_F_MONOTONIC : 0u) |
                          (clocksys_can_follow_exec() ? CLOCKTRAP_F_EXEC : 0u);
         if (!n->clock) {
-            set_route(r, CLOCK_ROUTE_NONE, false, false, false, "%s",
+            set_route(r, CLOCK_ROUTE_NONE, false, false, CLOCKSYS_VDSO_KEEP, "%s",
                       "eddy could not create its clock control block");
             continue;
         }
         switch (s->cfg->clock_via) {
         case CLOCK_VIA_PRELOAD:
-            set_route(r, CLOCK_ROUTE_PRELOAD, s->clock_lib != NULL, false, false, "%s",
+            set_route(r, CLOCK_ROUTE_PRELOAD, s->clock_lib != NULL, false, CLOCKSYS_VDSO_KEEP, "%s",
                       "--clock-via preload");
             break;
         case CLOCK_VIA_SYSCALL:
             if (clocktrap_supported())
-                set_route(r, CLOCK_ROUTE_SYSCALL, false, true, true, "%s", "--clock-via syscall");
+                set_route(r, CLOCK_ROUTE_SYSCALL, false, true, CLOCKSYS_VDSO_HIDE, "%s",
+                          "--clock-via syscall: every read a trapped call");
             else
-                set_route(r, CLOCK_ROUTE_NONE, false, false, false, "%s",
+                set_route(r, CLOCK_ROUTE_NONE, false, false, CLOCKSYS_VDSO_KEEP, "%s",
                           "--clock-via syscall, but that route is built for x86-64 only");
+            break;
+        case CLOCK_VIA_VDSO:
+            set_unreachable_by_library(r, s, "--clock-via vdso", "");
+            r->preload = false;
             break;
         case CLOCK_VIA_AUTO:
             choose_auto(r, s, &k, rc, script);
@@ -174,23 +231,32 @@ static bool environ_has_library(const struct sim *s, pid_t pid)
     return preload && file;
 }
 
-/* Asked in the server thread when a program of the node execs another (now pid): hide its vDSO
- * unless the preload library will reach it (a dynamic program, not Go, with the library in its
- * environment). With --clock-via syscall, always. Reads only what never changes during a run. */
-static bool hide_after_exec(void *ctx, pid_t pid)
+/* Asked in the server thread when a program of the node execs another (now pid): keep its
+ * vDSO if the preload library will reach it (a dynamic program, not Go, with the library in its
+ * environment), else replace it with eddy's (or hide it, without one). --clock-via syscall
+ * hides it always, vdso replaces it always. Reads only what never changes during a run. */
+static void plan_after_exec(void *ctx, pid_t pid, struct clocksys_plan *out)
 {
     struct clockroute_node *r = ctx;
     struct sim *s = r->sim;
-    bool hide = true;
+    enum clock_via via = s->cfg->clock_via;
     struct exekind k;
     char exe[64];
     snprintf(exe, sizeof(exe), "/proc/%ld/exe", (long)pid);
-    if (s->cfg->clock_via != CLOCK_VIA_SYSCALL && exekind_file(exe, &k, NULL) == 0 &&
-        k.type == EXEKIND_DYNAMIC && !k.go)
-        hide = !environ_has_library(s, pid);
-    if (hide)
-        atomic_store(&r->exec_hidden_pid, (int)pid);
-    return hide;
+    bool library = via == CLOCK_VIA_AUTO && exekind_file(exe, &k, NULL) == 0 &&
+                   k.type == EXEKIND_DYNAMIC && !k.go && environ_has_library(s, pid);
+    out->image = s->vdso_image;
+    out->block_path = r->block_path;
+    if (library)
+        out->vdso = CLOCKSYS_VDSO_KEEP;
+    else if (via != CLOCK_VIA_SYSCALL && s->vdso_image)
+        out->vdso = CLOCKSYS_VDSO_REPLACE;
+    else
+        out->vdso = CLOCKSYS_VDSO_HIDE;
+    if (out->vdso != CLOCKSYS_VDSO_KEEP) {
+        atomic_store(&r->exec_action, (int)out->vdso);
+        atomic_store(&r->exec_pid, (int)pid);
+    }
 }
 
 /* ==== Failures ==== */
@@ -226,23 +292,31 @@ static void parent_hook(void *ctx, pid_t pid)
         return; /* no child, or it died before its exec: the exit says why */
     if (stage != CLOCKSYS_STAGE_OK)
         clocksys_stage_explain(stage, err, r->failure, sizeof(r->failure));
+    r->replaced = false;
+    r->replace_error = 0;
     if (r->child.trace && stage != CLOCKSYS_STAGE_PTRACE) {
         /* Traced: the exec stop must be handled, even if the filter failed (then the vDSO
-         * stays: hiding it would only slow the node down). */
+         * stays: without the filter, neither hiding nor replacing it fakes every read). */
+        struct clocksys_plan plan = {.vdso =
+                                         stage == CLOCKSYS_STAGE_OK ? r->first : CLOCKSYS_VDSO_KEEP,
+                                     .image = r->sim->vdso_image,
+                                     .block_path = r->block_path};
         struct clocksys_exec ex;
-        clocksys_exec_stop(pid, stage == CLOCKSYS_STAGE_OK, &ex);
+        clocksys_exec_stop(pid, &plan, &ex);
+        r->replaced = ex.replaced;
+        r->replace_error = ex.replace_error;
         if (ex.not_64bit)
             snprintf(r->failure, sizeof(r->failure),
                      "a 32-bit program, which the system-call route does not handle");
         else if (ex.error && !r->failure[0])
-            snprintf(r->failure, sizeof(r->failure), "eddy could not hide the vDSO (%s)",
+            snprintf(r->failure, sizeof(r->failure), "eddy could not change the vDSO (%s)",
                      strerror(ex.error));
     }
     if (listener >= 0) {
         struct clocksrv_listener *l = xcalloc(1, sizeof(*l));
         l->ctl = r->node->clock;
-        l->hide = hide_after_exec;
-        l->hide_ctx = r;
+        l->plan = plan_after_exec;
+        l->plan_ctx = r;
         l->next = r->all;
         r->all = r->cur = l;
         int e = r->sim->clocksrv ? clocksrv_add(r->sim->clocksrv, l, listener) : -ESRCH;
@@ -312,7 +386,7 @@ void clockroute_spawn_opts(struct sim *s, struct sim_node *n, struct proc_spawn_
     r->sock = sv[0];
     r->child.sock = sv[1];
     r->child.trap = true;
-    r->child.trace = r->hide;
+    r->child.trace = r->first != CLOCKSYS_VDSO_KEEP;
     o->child_hook = child_hook;
     o->parent_hook = parent_hook;
     o->hook_ctx = r;
@@ -328,14 +402,28 @@ static pid_t last_pid(const struct sim_node *n)
     return n->pid_count ? n->pids[(n->pid_count - 1) % ARRAY_LEN(n->pids)] : 0;
 }
 
-/* The route the node's current program is on: a program on the preload route that exec'd one
- * the library cannot reach (a wrapper script running a Go node) went over to system calls. */
+/* The route the node's current program is on. A program on the vdso route whose vDSO could
+ * not be replaced had it hidden instead: system calls. A program on the preload route that exec'd
+ * one the library cannot reach (a wrapper script running a Go node) went over to eddy's vDSO or
+ * to system calls. */
 static enum clock_route effective_route(const struct clockroute_node *r, const char **why)
 {
+    static _Thread_local char buf[CLOCKROUTE_WHY_MAX + 80];
     *why = r->why;
-    int hidden = atomic_load(&r->exec_hidden_pid);
-    if (r->route == CLOCK_ROUTE_PRELOAD && hidden != 0 && hidden == (int)last_pid(r->node)) {
-        *why = "it exec'd a program the preload library cannot reach: system calls, vDSO hidden";
+    int pid = atomic_load(&r->exec_pid);
+    if (r->route == CLOCK_ROUTE_PRELOAD && pid != 0 && pid == (int)last_pid(r->node)) {
+        bool replaced = atomic_load(&r->exec_action) == CLOCKSYS_VDSO_REPLACE;
+        *why = replaced ? "it exec'd a program the preload library cannot reach: eddy's vDSO"
+                        : "it exec'd a program the preload library cannot reach: system calls, "
+                          "vDSO hidden";
+        return replaced ? CLOCK_ROUTE_VDSO : CLOCK_ROUTE_SYSCALL;
+    }
+    if (r->route == CLOCK_ROUTE_VDSO && !r->replaced && r->replace_error) {
+        snprintf(buf, sizeof(buf),
+                 "eddy's vDSO could not be mapped into it (%s): system calls, "
+                 "vDSO hidden",
+                 strerror(r->replace_error));
+        *why = buf;
         return CLOCK_ROUTE_SYSCALL;
     }
     return r->route;
@@ -353,9 +441,14 @@ bool clockroute_reaches(struct sim *s, struct sim_node *n, char *why, size_t cap
         return false;
     }
     const char *because;
-    if (effective_route(r, &because) == CLOCK_ROUTE_SYSCALL) {
+    enum clock_route eff = effective_route(r, &because);
+    if (eff == CLOCK_ROUTE_SYSCALL || eff == CLOCK_ROUTE_VDSO) {
         int e = r->cur ? atomic_load(&r->cur->error) : 0;
         bool closed = !r->cur || atomic_load(&r->cur->closed);
+        if (closed && !e) {
+            snprintf(why, cap, "%s: its program has exited", n->name);
+            return false;
+        }
         if (closed || e) {
             if (closed) /* only when its thread gave up on it, or never started */
                 snprintf(r->failure, sizeof(r->failure), "eddy lost its clock listener (%s)",
@@ -398,6 +491,7 @@ void clockroute_stop(struct sim *s)
             r->st.let_run += l->st.let_run;
             r->st.execs += l->st.execs;
             r->st.execs_hidden += l->st.execs_hidden;
+            r->st.execs_replaced += l->st.execs_replaced;
             r->st.execs_lost += l->st.execs_lost;
             if (l->st.last_error && !r->st.last_error)
                 r->st.last_error = l->st.last_error;
@@ -423,7 +517,11 @@ void clockroute_json(const struct sim_node *n, cJSON *o)
     if (r->failure[0])
         cJSON_AddStringToObject(o, "route-error", r->failure);
     cJSON_AddBoolToObject(o, "raw-syscalls-trapped", r->trap && !r->failure[0]);
-    cJSON_AddBoolToObject(o, "vdso-hidden", r->hide && !r->failure[0]);
+    enum clock_route eff = effective_route(r, &why);
+    cJSON_AddStringToObject(o, "vdso",
+                            r->failure[0] || eff == CLOCK_ROUTE_PRELOAD ? "kept"
+                            : eff == CLOCK_ROUTE_VDSO                   ? "eddy's"
+                                                                        : "hidden");
     cJSON_AddNumberToObject(o, "trapped-reads", (double)r->st.answered);
     if (!r->trap)
         return;
@@ -433,6 +531,7 @@ void clockroute_json(const struct sim_node *n, cJSON *o)
     cJSON_AddNumberToObject(t, "let-run", (double)r->st.let_run);
     cJSON_AddNumberToObject(t, "execs-followed", (double)r->st.execs);
     cJSON_AddNumberToObject(t, "execs-vdso-hidden", (double)r->st.execs_hidden);
+    cJSON_AddNumberToObject(t, "execs-vdso-replaced", (double)r->st.execs_replaced);
     cJSON_AddNumberToObject(t, "execs-lost", (double)r->st.execs_lost);
     if (r->st.last_error)
         cJSON_AddStringToObject(t, "last-error", strerror(r->st.last_error));
@@ -478,6 +577,7 @@ void clockroute_summary(const struct sim *s, FILE *out)
         fprintf(out, "Clocks: %s through %s: %s%s%s\n",
                 members == s->node_count ? "every node" : names,
                 route == CLOCK_ROUTE_SYSCALL   ? "system calls"
+                : route == CLOCK_ROUTE_VDSO    ? "eddy's vDSO"
                 : route == CLOCK_ROUTE_PRELOAD ? "the preload library"
                                                : "nothing",
                 why, r->failure[0] ? "; failed: " : "", r->failure);
@@ -489,6 +589,10 @@ void clockroute_fini(struct sim *s)
 {
     clocksrv_free(s->clocksrv);
     s->clocksrv = NULL;
+    if (s->vdso_image)
+        vdsomap_free(s->vdso_image);
+    free(s->vdso_image);
+    s->vdso_image = NULL;
     for (uint32_t i = 0; s->nodes && i < s->node_count; i++) {
         struct clockroute_node *r = s->nodes[i].route;
         if (!r)

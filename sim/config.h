@@ -52,6 +52,7 @@ enum clock_via {
     CLOCK_VIA_AUTO = 0, /* per node: the preload library where it works, else system calls */
     CLOCK_VIA_PRELOAD,  /* libeddyclock.so only (LD_PRELOAD) */
     CLOCK_VIA_SYSCALL,  /* seccomp notification with the vDSO hidden, for every node */
+    CLOCK_VIA_VDSO,     /* seccomp notification with eddy's vDSO in place of the kernel's */
 };
 
 #define NODES_MAX 4096u         /* most nodes in one run */
@@ -132,7 +133,7 @@ int fault_kind_parse(const char *name, size_t len, enum fault_kind *out);
 const char *workload_name(enum workload_kind w);
 
 const char *clock_via_name(enum clock_via v);
-/* 0 with *out set, or -EINVAL for a name other than auto, preload, syscall. */
+/* 0 with *out set, or -EINVAL for a name other than auto, preload, syscall, vdso. */
 int clock_via_parse(const char *name, enum clock_via *out);
 
 #endif /* EDDY_SIM_CONFIG_H */

@@ -127,8 +127,8 @@ static const struct option_spec options[] = {
      "history.jsonl stops at this size, on a whole line, and says so (0: no limit)", OPTION_EDDY,
      NULL, OPT_HISTORY_MAX},
     {"--clock-via", NULL, "ROUTE", "auto",
-     "how clock faults reach the nodes: auto (the preload library where it works, else system "
-     "calls), preload or syscall",
+     "how clock faults reach the nodes: auto (the preload library where it works, else eddy's "
+     "vDSO), preload, vdso or syscall",
      OPTION_EDDY, NULL, OPT_CLOCK_VIA},
     {"--allow-unapplied-faults", NULL, NULL, NULL,
      "a fault kind that could not reach some node does not make the verdict unknown", OPTION_EDDY,

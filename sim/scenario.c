@@ -678,7 +678,8 @@ static int apply_field(struct ctx *x, struct config *c, const struct json_val *k
         if ((rc = get_scalar_text(x, v, "clock-via", text, sizeof(text))) < 0)
             return rc;
         if (clock_via_parse(text, &c->clock_via) < 0)
-            return fail(x, v->p, "\"clock-via\" must be auto, preload or syscall, got '%s'", text);
+            return fail(x, v->p, "\"clock-via\" must be auto, preload, vdso or syscall, got '%s'",
+                        text);
         return 0;
     }
     if (key_is(k, "log-stderr"))

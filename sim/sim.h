@@ -30,6 +30,7 @@
 struct clockctl;
 struct clockroute_node;
 struct clocksrv;
+struct vdsomap_image;
 
 #define VIOLATIONS_KEPT 100 /* protocol violations kept in detail */
 #define FAULT_LOG_MAX 100000
@@ -232,6 +233,8 @@ struct sim {
     struct incarnation_log *incarnations;             /* per node: how each restart set the clock */
     uint64_t notok_by_faults[1u << FAULT_KIND_COUNT]; /* ops not ok, by the kinds in force */
     struct clocksrv *clocksrv;                        /* answers trapped clock calls (clockroute.c) */
+    struct vdsomap_image *vdso_image;                 /* eddy's vDSO, or NULL (vdso_missing: why) */
+    char vdso_missing[160];
 
     /* Protocol conformance. */
     struct violation violations[VIOLATIONS_KEPT];

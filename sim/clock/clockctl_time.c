@@ -80,8 +80,9 @@ int64_t clockctl_base_ns(const struct clockctl_params *p, int64_t real_ns)
     } else if (rate == 0.0) {
         scaled = 0;
     } else {
-        /* A double holds every dt below 2^53 ns (104 days) exactly. */
-        double x = (double)dt * rate;
+        /* A double holds every dt below 2^53 ns (104 days) exactly. The difference is
+         * clamped first (no 128-bit to double conversion: the vDSO links no libgcc). */
+        double x = (double)clamp64(dt) * rate;
         if (x >= 9.2e18)
             scaled = INT64_MAX;
         else if (x <= -9.2e18)

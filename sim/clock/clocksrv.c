@@ -1,8 +1,9 @@
 /*
  * clocksrv.c: the threads that answer trapped clock calls (see clocksrv.h).
  *
- * A listener's thread loops on clocksys_serve_wait: a blocking RECV, then the answer. Nothing
- * wakes a RECV but a notification or a signal, so stopping sets a flag and sends the thread
+ * A listener's thread loops on clocksys_serve_wait: a blocking RECV, then the answer, and leaves
+ * when the node is gone (the descriptor hangs up; clocksrv_stop closes it). Nothing else wakes a
+ * RECV but a notification or a signal, so stopping sets a flag and sends the thread
  * CLOCKSRV_SIGNAL (a handler that does nothing, installed without SA_RESTART), again until the
  * thread says it has left: a signal that lands just before the RECV would otherwise be lost.
  * The threads block every other signal but the synchronous ones, which leaves eddy's handlers to
@@ -51,12 +52,13 @@ static void *clocksrv_run(void *arg)
     struct clocksrv_listener *l = arg;
     struct clocksrv *srv = l->srv;
     while (!atomic_load(&srv->stopping)) {
-        int rc = clocksys_serve_wait(l->fd, l->ctl, &l->st, l->hide, l->hide_ctx);
+        int rc = clocksys_serve_wait(l->fd, l->ctl, &l->st, l->plan, l->plan_ctx);
         if (l->st.cannot_write && !atomic_load(&l->error))
             atomic_store(&l->error, l->st.cannot_write); /* still served, on the real clock */
         if (rc == -EINTR || rc >= 0)
             continue;
-        atomic_store(&l->error, -rc);
+        if (rc != -EPIPE) /* -EPIPE: the node is gone, which is no error */
+            atomic_store(&l->error, -rc);
         atomic_store(&l->closed, true);
         break;
     }

@@ -11,8 +11,8 @@
  * exactly as before.
  * Ownership: eddy's main thread allocates each struct clocksrv_listener and keeps it until
  * clocksrv_free; the server owns the listener's descriptor from clocksrv_add on. A listener
- * whose node is gone stays open (its thread asleep) until clocksrv_stop. Counters are the
- * thread's until clocksrv_stop.
+ * whose node is gone is marked closed (its thread leaves; the descriptor is closed at
+ * clocksrv_stop). Counters are the thread's until clocksrv_stop.
  * Depends on: clocksys, clockctl. Used by: clockroute (sim), tests/sim/clock, bench.
  */
 #ifndef EDDY_CLOCKSRV_H
@@ -34,8 +34,8 @@ struct clocksrv;
 struct clocksrv_listener {
     /* Set by the caller before clocksrv_add; read-only afterwards. */
     const struct clockctl *ctl; /* the node's control block */
-    clocksys_hide_fn *hide;     /* asked, in the listener's thread, when a program execs */
-    void *hide_ctx;
+    clocksys_plan_fn *plan;     /* asked, in the listener's thread, when a program execs */
+    void *plan_ctx;
     /* The server's. */
     int fd;
     atomic_bool closed;       /* the thread gave up on it, or it never started */

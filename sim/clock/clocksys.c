@@ -164,8 +164,10 @@ const char *clocksys_stage_explain(enum clocksys_stage stage, int err, char *buf
 
 /* ==== The exec stop ==== */
 
-/* Reads the new program's stack from sp until its auxiliary vector ends, and hides the vDSO. */
-static int hide_vdso(pid_t pid, uint64_t sp, bool hide, struct clocksys_exec *out)
+/* Reads the new program's stack from sp until its auxiliary vector ends, and does with the
+ * vDSO what plan says: replaced by eddy's (if that fails, hidden), hidden, or kept. */
+static int apply_plan(pid_t pid, uint64_t sp, const struct clocksys_plan *plan,
+                      struct clocksys_exec *out)
 {
     size_t cap = 512, n = 0;
     uint64_t *words = NULL;
@@ -191,14 +193,27 @@ static int hide_vdso(pid_t pid, uint64_t sp, bool hide, struct clocksys_exec *ou
             cap *= 2;
         }
     }
+    uint64_t kernel_vdso = rc == 0 && aux.sysinfo_ehdr ? words[aux.sysinfo_ehdr + 1] : 0;
     free(words);
     if (rc < 0)
         return rc;
     out->at_base = aux.at_base;
     out->had_vdso = aux.sysinfo_ehdr != 0;
-    if (!hide || !aux.sysinfo_ehdr)
+    if (plan->vdso == CLOCKSYS_VDSO_KEEP || !aux.sysinfo_ehdr)
         return 0;
     uint64_t at = sp + aux.sysinfo_ehdr * sizeof(uint64_t);
+    if (plan->vdso == CLOCKSYS_VDSO_REPLACE) {
+        uint64_t image = 0;
+        int e = vdsomap_inject(pid, plan->image, plan->block_path, kernel_vdso, &image);
+        if (e == 0 && ptrace(PTRACE_POKEDATA, pid, (void *)(uintptr_t)(at + sizeof(uint64_t)),
+                             (void *)(uintptr_t)image) < 0)
+            e = -errno;
+        if (e == 0) {
+            out->replaced = true;
+            return 0;
+        }
+        out->replace_error = -e; /* then hidden: slower, but still faked */
+    }
     if (ptrace(PTRACE_POKEDATA, pid, (void *)(uintptr_t)at, (void *)(uintptr_t)AT_IGNORE) < 0)
         return -errno;
     out->hidden = true;
@@ -220,8 +235,8 @@ static int64_t stack_pointer(pid_t pid)
 #endif
 }
 
-/* At an exec stop of pid: hide (or not), filling *out. Does not detach. */
-static int at_exec_stop(pid_t pid, bool hide, struct clocksys_exec *out)
+/* At an exec stop of pid: apply the plan, filling *out. Does not detach. */
+static int at_exec_stop(pid_t pid, const struct clocksys_plan *plan, struct clocksys_exec *out)
 {
     out->stopped = true;
     int64_t sp = stack_pointer(pid);
@@ -229,13 +244,13 @@ static int at_exec_stop(pid_t pid, bool hide, struct clocksys_exec *out)
         out->not_64bit = true;
         return 0;
     }
-    int rc = sp < 0 ? (int)sp : hide_vdso(pid, (uint64_t)sp, hide, out);
+    int rc = sp < 0 ? (int)sp : apply_plan(pid, (uint64_t)sp, plan, out);
     if (rc < 0)
         out->error = -rc;
     return rc;
 }
 
-int clocksys_exec_stop(pid_t pid, bool hide, struct clocksys_exec *out)
+int clocksys_exec_stop(pid_t pid, const struct clocksys_plan *plan, struct clocksys_exec *out)
 {
     memset(out, 0, sizeof(*out));
     for (;;) {
@@ -258,7 +273,7 @@ int clocksys_exec_stop(pid_t pid, bool hide, struct clocksys_exec *out)
             }
             continue;
         }
-        int rc = at_exec_stop(pid, hide, out);
+        int rc = at_exec_stop(pid, plan, out);
         if (ptrace(PTRACE_DETACH, pid, NULL, NULL) < 0 && rc == 0) {
             out->error = errno;
             rc = -errno;
@@ -274,6 +289,20 @@ static int64_t mono_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * CLOCKCTL_NS_PER_SEC + ts.tv_nsec;
+}
+
+/* From an exec event stop of pid, on to the syscall-exit stop of its execve. 0, or a negative
+ * errno (it died meanwhile, or stopped for something else). The stop is found without a wait
+ * status (vdsomap_wait_stop), which eddy's event loop may take first. */
+static int exec_exit_stop(pid_t pid)
+{
+    if (ptrace(PTRACE_SYSCALL, pid, NULL, NULL) < 0)
+        return -errno;
+    siginfo_t si;
+    int rc = vdsomap_wait_stop(pid, EXEC_WAIT_NS, &si);
+    if (rc < 0)
+        return rc;
+    return si.si_code == (SIGTRAP | 0x80) ? 0 : -EPROTO;
 }
 
 /* The thread group of thread tid, from /proc, or tid itself if it cannot be read. */
@@ -312,10 +341,11 @@ bool clocksys_can_follow_exec(void)
  * another thread). Waiting is polled and bounded: an exec takes a millisecond or so.
  */
 static void follow_exec(int fd, const struct seccomp_notif *n, struct clocksys_stats *st,
-                        clocksys_hide_fn *hide, void *hide_ctx)
+                        clocksys_plan_fn *plan, void *plan_ctx)
 {
     pid_t tid = (pid_t)n->pid, tgid = tgid_of(tid);
-    bool seized = ptrace(PTRACE_SEIZE, tid, NULL, (void *)(uintptr_t)PTRACE_O_TRACEEXEC) == 0;
+    bool seized = ptrace(PTRACE_SEIZE, tid, NULL,
+                         (void *)(uintptr_t)(PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD)) == 0;
     struct seccomp_notif_resp resp = {.id = n->id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
     if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
         st->last_error = errno;
@@ -339,11 +369,23 @@ static void follow_exec(int fd, const struct seccomp_notif *n, struct clocksys_s
             if (event == PTRACE_EVENT_EXEC) {
                 struct clocksys_exec ex;
                 memset(&ex, 0, sizeof(ex));
-                bool h = hide ? hide(hide_ctx, who[i]) : true;
-                if (at_exec_stop(who[i], h, &ex) < 0)
+                struct clocksys_plan p = {.vdso = CLOCKSYS_VDSO_HIDE};
+                if (plan)
+                    plan(plan_ctx, who[i], &p);
+                /* The event stops inside execve, whose return value would then overwrite the
+                 * registers eddy sets: go on to the call's exit first. */
+                int e = exec_exit_stop(who[i]);
+                if (e < 0) {
+                    st->execs_lost++;
+                    st->last_error = -e;
+                } else if (at_exec_stop(who[i], &p, &ex) < 0) {
                     st->last_error = ex.error;
+                } else if (ex.replace_error) {
+                    st->last_error = ex.replace_error; /* hidden instead: slower, say why */
+                }
                 st->execs++;
                 st->execs_hidden += ex.hidden;
+                st->execs_replaced += ex.replaced;
             } else if (event == 0) {
                 sig = si.si_signo; /* a signal-delivery stop: the signal goes on */
             }
@@ -433,12 +475,12 @@ static int write_answer(pid_t pid, const struct clocktrap_answer *a, long writte
 
 /* Answers one received notification. */
 static void serve_one(int fd, const struct clockctl *ctl, const struct seccomp_notif *n,
-                      struct clocksys_stats *st, clocksys_hide_fn *hide, void *hide_ctx)
+                      struct clocksys_stats *st, clocksys_plan_fn *plan, void *plan_ctx)
 {
     struct clocktrap_call call;
     clocktrap_decode(n, &call);
     if (call.sys == CLOCKTRAP_SYS_EXEC) {
-        follow_exec(fd, n, st, hide, hide_ctx);
+        follow_exec(fd, n, st, plan, plan_ctx);
         return;
     }
     struct clocktrap_readings r;
@@ -489,25 +531,29 @@ static void serve_one(int fd, const struct clockctl *ctl, const struct seccomp_n
 }
 
 int clocksys_serve_wait(int fd, const struct clockctl *ctl, struct clocksys_stats *st,
-                        clocksys_hide_fn *hide, void *hide_ctx)
+                        clocksys_plan_fn *plan, void *plan_ctx)
 {
     ASSERT(fd >= 0);
     ASSERT(ctl != NULL);
     struct seccomp_notif n;
     memset(&n, 0, sizeof(n));
     if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0) {
-        if (errno == ENOENT) {
-            st->withdrawn++;
-            return 0;
-        }
-        return -errno;
+        if (errno != ENOENT)
+            return -errno;
+        /* Routine (a caller interrupted), unless nobody is left behind the filter: then every
+         * RECV fails at once, and only the hang-up on the descriptor tells the two apart. */
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLHUP) && !(pf.revents & POLLIN))
+            return -EPIPE;
+        st->withdrawn++;
+        return 0;
     }
-    serve_one(fd, ctl, &n, st, hide, hide_ctx);
+    serve_one(fd, ctl, &n, st, plan, plan_ctx);
     return 1;
 }
 
 int clocksys_serve(int fd, const struct clockctl *ctl, unsigned max, struct clocksys_stats *st,
-                   clocksys_hide_fn *hide, void *hide_ctx)
+                   clocksys_plan_fn *plan, void *plan_ctx)
 {
     ASSERT(fd >= 0);
     ASSERT(ctl != NULL);
@@ -540,7 +586,7 @@ int clocksys_serve(int fd, const struct clockctl *ctl, unsigned max, struct cloc
                 continue;
             return -errno;
         }
-        serve_one(fd, ctl, &n, st, hide, hide_ctx);
+        serve_one(fd, ctl, &n, st, plan, plan_ctx);
         done++;
     }
     return (int)done;

@@ -17,6 +17,7 @@
 #define EDDY_CLOCKSYS_H
 
 #include "clocktrap.h"
+#include "vdsomap.h"
 #include "eddy/clockctl.h"
 
 #include <stdbool.h>
@@ -61,51 +62,67 @@ int clocksys_receive(int sock, enum clocksys_stage *stage, int *err, int *listen
  * (Operation not permitted): Yama's ptrace_scope, or a container's seccomp profile". */
 const char *clocksys_stage_explain(enum clocksys_stage stage, int err, char *buf, size_t cap);
 
+/* What to do with a new program's vDSO at its exec stop. */
+enum clocksys_vdso {
+    CLOCKSYS_VDSO_KEEP,    /* leave it (the preload library will fake this program's reads) */
+    CLOCKSYS_VDSO_HIDE,    /* AT_SYSINFO_EHDR becomes AT_IGNORE: every read is a trapped call */
+    CLOCKSYS_VDSO_REPLACE, /* eddy's vDSO instead (vdsomap); hidden if that fails */
+};
+
+struct clocksys_plan {
+    enum clocksys_vdso vdso;
+    const struct vdsomap_image *image; /* REPLACE: eddy's vDSO */
+    const char *block_path;            /* REPLACE: the node's clock file */
+};
+
 /* What happened at an exec stop. */
 struct clocksys_exec {
-    bool stopped;     /* the program stopped after execve (else it exited: exec failed) */
-    bool hidden;      /* its AT_SYSINFO_EHDR is now AT_IGNORE */
-    bool had_vdso;    /* the vector had AT_SYSINFO_EHDR */
-    bool not_64bit;   /* a 32-bit program: left alone */
-    uint64_t at_base; /* AT_BASE: 0 for a program without an interpreter */
-    int error;        /* 0, or the errno of a failed ptrace or read */
+    bool stopped;      /* the program stopped after execve (else it exited: exec failed) */
+    bool replaced;     /* its AT_SYSINFO_EHDR now points at eddy's vDSO */
+    int replace_error; /* errno of a replacement that failed (the vDSO was hidden instead) */
+    bool hidden;       /* its AT_SYSINFO_EHDR is now AT_IGNORE */
+    bool had_vdso;     /* the vector had AT_SYSINFO_EHDR */
+    bool not_64bit;    /* a 32-bit program: left alone */
+    uint64_t at_base;  /* AT_BASE: 0 for a program without an interpreter */
+    int error;         /* 0, or the errno of a failed ptrace or read */
 };
 
 /* For a child that called PTRACE_TRACEME and then execve: waits for its exec stop (or its exit,
- * which stays for the caller to reap), hides the vDSO from the new program if `hide`, and
+ * which stays for the caller to reap), does with the new program's vDSO what plan says, and
  * detaches. A signal that arrives first is passed on. 0, or a negative errno (*out says more). */
-int clocksys_exec_stop(pid_t pid, bool hide, struct clocksys_exec *out);
+int clocksys_exec_stop(pid_t pid, const struct clocksys_plan *plan, struct clocksys_exec *out);
 
-/* Asked when a node's program execs another: should the new program (now pid) lose its vDSO? */
-typedef bool clocksys_hide_fn(void *ctx, pid_t pid);
+/* Asked when a node's program execs another (now pid): what to do with its vDSO. */
+typedef void clocksys_plan_fn(void *ctx, pid_t pid, struct clocksys_plan *out);
 
 /* Counters of one listener. */
 struct clocksys_stats {
-    uint64_t answered;     /* calls answered with the fake time */
-    uint64_t efault;       /* ... of which failed with EFAULT (a bad pointer from the caller) */
-    uint64_t withdrawn;    /* notifications whose caller was interrupted or died (ENOENT) */
-    uint64_t let_run;      /* calls handed back to the kernel (not ours) */
-    uint64_t execs;        /* execve calls followed */
-    uint64_t execs_hidden; /* ... whose new program had its vDSO hidden */
-    uint64_t execs_lost;   /* execve calls eddy could not follow (ptrace refused, timeout) */
-    int last_error;        /* errno of the last unexpected failure, 0 if none */
-    int cannot_write;      /* errno: eddy cannot write into this node's memory at all (a
-                              profile that forbids it); its calls then run on the real clock */
+    uint64_t answered;       /* calls answered with the fake time */
+    uint64_t efault;         /* ... of which failed with EFAULT (a bad pointer from the caller) */
+    uint64_t withdrawn;      /* notifications whose caller was interrupted or died (ENOENT) */
+    uint64_t let_run;        /* calls handed back to the kernel (not ours) */
+    uint64_t execs;          /* execve calls followed */
+    uint64_t execs_hidden;   /* ... whose new program had its vDSO hidden */
+    uint64_t execs_replaced; /* ... whose new program got eddy's vDSO */
+    uint64_t execs_lost;     /* execve calls eddy could not follow (ptrace refused, timeout) */
+    int last_error;          /* errno of the last unexpected failure, 0 if none */
+    int cannot_write;        /* errno: eddy cannot write into this node's memory at all (a
+                                profile that forbids it); its calls then run on the real clock */
 };
 
 /* Answers up to `max` pending notifications on listener fd, faking with block ctl, and returns:
  * the number handled (0 when none was pending), or -EPIPE when every process that used the filter
  * is gone (the descriptor can be closed), or another negative errno for a listener that no longer
- * works. Never blocks on a caller. `hide` decides for each followed exec (NULL: always hide). */
+ * works. Never blocks on a caller. `plan` decides for each followed exec (NULL: hide). */
 int clocksys_serve(int fd, const struct clockctl *ctl, unsigned max, struct clocksys_stats *st,
-                   clocksys_hide_fn *hide, void *hide_ctx);
+                   clocksys_plan_fn *plan, void *plan_ctx);
 
 /* Waits for one notification on fd (a blocking RECV: for a thread of its own) and answers it as
  * clocksys_serve does. 1 when one was handled, 0 when its caller withdrew it meanwhile (ENOENT),
- * -EINTR when a signal interrupted the wait, or another negative errno for a listener that no
- * longer works. */
+ * -EINTR when a signal interrupted the wait, -EPIPE when every process behind the filter is gone
+ * (the descriptor can be closed), or another negative errno for a listener that no longer works. */
 int clocksys_serve_wait(int fd, const struct clockctl *ctl, struct clocksys_stats *st,
-                        clocksys_hide_fn *hide, void *hide_ctx);
+                        clocksys_plan_fn *plan, void *plan_ctx);
 
 /* A fault hook for the tests: when set, called with the caller's thread id after a notification
  * was checked valid and before its answer is written, the moment a node can die under eddy's

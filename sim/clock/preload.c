@@ -6,10 +6,11 @@
  * otherwise the library stays a pure pass-through to the next definitions (libc's, or a sanitizer
  * runtime's). Once loaded, a clock read costs the real vDSO read, a seqlock read of the block and
  * a relaxed increment: no allocation, no locks, no syscalls, so it is async-signal-safe. In a
- * process whose vDSO eddy hid (the system-call route), it stays a pass-through.
+ * process whose vDSO eddy hid or replaced (the system-call routes), it stays a pass-through.
  * Depends on: clockctl_time (compiled in). Used by: the simulator, through LD_PRELOAD.
  */
 #include "eddy/clockctl.h"
+#include "eddy/vdso.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -224,10 +225,12 @@ __attribute__((constructor)) static void eddyclock_init(void)
     next_time = (time_fn *)dlsym(RTLD_NEXT, "time");
     next_timespec_get = (timespec_get_fn *)dlsym(RTLD_NEXT, "timespec_get");
 
-    /* A process whose vDSO eddy hid is on the system-call route: its libc's clock reads are
-     * already trapped and faked by eddy, and faking them again here would count the offset
-     * twice. So the library stands aside there (and does not report itself loaded). */
-    if (getauxval(AT_SYSINFO_EHDR) == 0)
+    /* A process whose vDSO eddy hid, or replaced with its own, is on a system-call route: its
+     * libc's clock reads are already faked, by eddy or by eddy's vDSO, and faking them again
+     * here would count the offset twice. So the library stands aside there (and does not report
+     * itself loaded). eddy's vDSO carries EDDY_VDSO_MARK in its ELF header's padding. */
+    const unsigned char *vdso = (const unsigned char *)getauxval(AT_SYSINFO_EHDR);
+    if (!vdso || memcmp(vdso + 9, EDDY_VDSO_MARK, 4) == 0)
         return;
     struct clockctl *c = eddyclock_map();
     if (!c)

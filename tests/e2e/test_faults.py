@@ -124,19 +124,19 @@ def test_static_node_clock_not_applied_under_preload_only():
     r.cleanup()
 
 
-def test_static_node_gets_every_clock_fault_through_system_calls():
+def test_static_node_gets_every_clock_fault_through_eddys_vdso():
     static = os.path.join(eddytest.BUILD, "tests", "eddy-node-static")
     r = Run(["--scenario", all_faults(), "-w", "unique-ids", "--bin", static, "--seed", "4"])
     check(r.code == 0, "valid, with every fault applied", r)
     clock = events(r, "clock")
     check(clock and all(e["applied"] for e in clock), "every clock fault applied", r)
     for name, c in r.results["faults"]["clocks"].items():
-        check(c["route"] == "syscall" and "statically linked" in c["route-reason"],
-              f"{name}: the system-call route, and why", r)
-        check(c["vdso-hidden"] and c["trapped-reads"] > 0, f"{name}: reads trapped", r)
+        check(c["route"] == "vdso" and "statically linked" in c["route-reason"],
+              f"{name}: eddy's vDSO, and why", r)
+        check(c["vdso"] == "eddy's" and c["reads"] > 0, f"{name}: reads faked", r)
     n0 = [o for _, o in r.results["faults"]["clocks"]["n0"]["offsets"]]
     check(min(n0) < -3_000_000, "n0's clock went back an hour", r)
-    check("Clocks: every node through system calls: a statically linked program" in r.out,
+    check("Clocks: every node through eddy's vDSO: a statically linked program" in r.out,
           "the summary names the route", r)
     check_no_node_alive(r)
     r.cleanup()

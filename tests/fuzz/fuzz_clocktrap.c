@@ -11,10 +11,12 @@
  *      an AT_SYSINFO_EHDR entry inside the vector it found, and ask for more on every prefix.
  *   2  a file: the program classification must stay within its bounds and say only what the
  *      bytes support.
+ *   3  a vDSO image: the check eddy makes before copying one into a node reads only the bytes.
  * Depends on: clocktrap, exekind, clockctl (clockctl_time), fuzzkit.
  */
 #include "clocktrap.h"
 #include "exekind.h"
+#include "vdsomap.h"
 #include "fuzzkit.h"
 
 #include <elf.h>
@@ -161,8 +163,8 @@ static void notification(struct take *t)
     struct clocktrap_filter f;
     const struct clocktrap_exempt *e = (flags & 0x10) ? &ex : NULL;
     clocktrap_filter_build(&f, flags & 3u, e);
-    uint32_t got = clocktrap_filter_eval(&f, &n.data), want = clocktrap_filter_expect(&n.data,
-                                                                                      flags & 3u, e);
+    uint32_t got = clocktrap_filter_eval(&f, &n.data),
+             want = clocktrap_filter_expect(&n.data, flags & 3u, e);
     CHECK(got == want, "filter says %x, its specification %x", got, want);
     struct clocktrap_call c;
     struct clocktrap_answer a;
@@ -234,12 +236,30 @@ static void file(struct take *t)
     CHECK(exekind_describe(&k)[0] != '\0', "a description");
 }
 
+/* ==== 3: a vDSO image ==== */
+
+static void image(struct take *t)
+{
+    if (vdsomap_check(t->p, t->left) < 0)
+        return;
+    /* Accepted: the checks it claims hold. */
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)t->p;
+    CHECK(t->left >= sizeof(*eh) && t->left <= VDSOMAP_IMAGE_MAX, "size %zu", t->left);
+    CHECK(memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0, "an ELF");
+    CHECK(eh->e_phoff <= t->left &&
+              (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) <= t->left - eh->e_phoff,
+          "program headers inside");
+}
+
 int FUZZ_ENTRY(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
     struct take t = {data + 1, size - 1};
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
+    case 3:
+        image(&t);
+        break;
     case 0:
         notification(&t);
         break;

@@ -5,14 +5,17 @@
  * block (the pass-through every non-faked process pays), with a block at the real clock, and with
  * a block holding an offset, a drift and monotonic faking (the most work per read). Then the
  * system-call route: the static probe with its vDSO hidden and its calls answered by clocksrv's
- * thread, as in a run, and the filter alone with the vDSO kept (what a dynamic node pays for
+ * thread, as in a run, then with eddy's vDSO in place of the kernel's (the vdso route), and the
+ * filter alone with the vDSO kept (what a dynamic node pays for
  * having its raw calls trapped: nothing on its vDSO reads, the filter on every other system
  * call). Prints ns per call. The route's rows take fewer calls (N / 50): each is a round trip
  * through eddy. Usage: clock_bench [N], N defaulting to 5,000,000 calls per function.
- * Depends on: clockctl, clocksys, clocksrv. Used by: tests/bench/bench.py, README's figures.
+ * Depends on: clockctl, clocksys, clocksrv, vdsomap, eddyvdso.so. Used by: tests/bench/bench.py,
+ * README's figures.
  */
 #include "clocksrv.h"
 #include "clocksys.h"
+#include "vdsomap.h"
 #include "eddy/clockctl.h"
 
 #include "eddy/util.h"
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 static struct clockctl *blk;
+static struct clocksys_plan bench_plan = {.vdso = CLOCKSYS_VDSO_HIDE};
 
 /* route: NULL for the preload rows; otherwise the child sets it up and clocksrv serves it. */
 static int bench_run(const char *title, const char *exe, char *const envp[], const char *n_arg,
@@ -62,7 +66,8 @@ static int bench_run(const char *title, const char *exe, char *const envp[], con
         int err, fd = -1;
         struct clocksys_exec ex;
         if (clocksys_receive(sv[0], &stage, &err, &fd) < 0 || stage != CLOCKSYS_STAGE_OK ||
-            (route->trace && clocksys_exec_stop(pid, true, &ex) < 0) || clocksrv_new(&srv) < 0) {
+            (route->trace && clocksys_exec_stop(pid, &bench_plan, &ex) < 0) ||
+            clocksrv_new(&srv) < 0) {
             fprintf(stderr, "the system-call route could not be set up here\n");
             kill(pid, SIGKILL);
             waitpid(pid, NULL, 0);
@@ -137,6 +142,19 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = bench_run("system calls (static probe, vDSO hidden, offset + drift), answered by eddy",
                        CLOCK_PROBE_STATIC, bare, few, &hidden);
+    struct vdsomap_image image;
+    char why[200];
+    if (rc == 0 && vdsomap_load(CLOCK_VDSO, &image, why, sizeof(why)) == 0) {
+        bench_plan = (struct clocksys_plan){
+            .vdso = CLOCKSYS_VDSO_REPLACE, .image = &image, .block_path = path};
+        rc = bench_run("eddy's vDSO (static probe, offset + drift), in the program",
+                       CLOCK_PROBE_STATIC, bare, n_arg, &hidden);
+        bench_plan = (struct clocksys_plan){.vdso = CLOCKSYS_VDSO_HIDE};
+        vdsomap_free(&image);
+    } else if (rc == 0) {
+        fprintf(stderr, "eddy's vDSO: %s\n", why);
+        rc = -ENOEXEC;
+    }
     struct clocksys_child filter_only = {.flags = CLOCKTRAP_F_EXEC, .trap = true, .trace = false};
     if (rc == 0)
         rc = bench_run("filter only, vDSO kept (static probe: its vDSO reads, its getppid)",

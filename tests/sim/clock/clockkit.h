@@ -53,6 +53,9 @@ struct kid {
     struct clocksys_exec ex; /* what happened at its exec stop */
 };
 
+/* What the exec stop of the next kid_spawn_route does with the vDSO (tests set it). */
+static struct clocksys_plan kit_plan = {.vdso = CLOCKSYS_VDSO_HIDE};
+
 static char tmp_dir[64];
 static char blk_path[128];
 static struct clockctl *blk;
@@ -84,6 +87,7 @@ static inline void kit_setup(void)
     signal(SIGPIPE, SIG_IGN); /* a dead child must fail an assertion, not kill the test */
     for (size_t i = 0; i < KIDS_MAX; i++)
         kids[i] = (struct kid){.pid = 0, .to_fd = -1, .from_fd = -1, .listener = -1};
+    kit_plan = (struct clocksys_plan){.vdso = CLOCKSYS_VDSO_HIDE};
     snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/eddy-clock-test-XXXXXX");
     cr_assert_not_null(mkdtemp(tmp_dir));
     tmp_path(blk_path, sizeof(blk_path), "n1.clock");
@@ -185,7 +189,7 @@ static inline struct kid *kid_spawn_route(char *const argv[], char *const envp[]
         if (route->trap)
             cr_assert_geq(k->listener, 0);
         if (route->trace)
-            cr_assert_eq(clocksys_exec_stop(pid, true, &k->ex), 0, "exec stop: %s",
+            cr_assert_eq(clocksys_exec_stop(pid, &kit_plan, &k->ex), 0, "exec stop: %s",
                          strerror(k->ex.error));
     }
     return k;
@@ -203,12 +207,18 @@ static inline struct kid *probe_spawn(const char *exe, bool lib, const char *fil
     return kid_spawn(argv, env_build(&e, lib, file));
 }
 
+/* A program the kid execs gets what its first one got. */
+static inline void kit_plan_after_exec(void *ctx, pid_t pid, struct clocksys_plan *out)
+{
+    *out = kit_plan;
+}
+
 /* Answers what waits on the kid's listener; fails the test if the listener broke. */
 static inline void kid_serve(struct kid *k)
 {
     if (k->listener < 0)
         return;
-    int rc = clocksys_serve(k->listener, blk, 64, &k->st, NULL, NULL);
+    int rc = clocksys_serve(k->listener, blk, 64, &k->st, kit_plan_after_exec, NULL);
     cr_assert(rc >= 0 || rc == -EPIPE, "serve: %s", strerror(-rc));
     cr_assert_eq(k->st.last_error, 0, "serve: %s", strerror(k->st.last_error));
 }

@@ -5,11 +5,13 @@
  * hidden at its exec stop); the test serves the listener while it waits for each reply, and
  * checks every answer against the fake clock (clockkit.h). Then the callers that go wrong: a bad
  * pointer, a caller killed while eddy writes its answer, a caller paused with a call pending, a
- * flood of calls from many threads, a fork and an exec inside the node.
+ * flood of calls from many threads, a fork and an exec inside the node. Last, eddy's vDSO in
+ * place of the kernel's.
  * Depends on: clockkit, clocksys, clocktrap, clockctl, clock_probe, clock_probe_static.
  */
 #include "clockkit.h"
 #include "clocktrap.h"
+#include "vdsomap.h"
 
 static void setup(void)
 {
@@ -294,4 +296,80 @@ Test(clocksys, a_flood_of_calls_from_many_threads_is_answered_in_full, .timeout 
     cr_assert_geq(k->st.answered, 16 * 5000);
     cr_assert_eq(k->st.efault, 0);
     kid_finish(k);
+}
+
+/* ==== eddy's vDSO in place of the kernel's ==== */
+
+static struct vdsomap_image image;
+
+static void replace_with_eddys_vdso(void)
+{
+    char why[200];
+    cr_assert_eq(vdsomap_load(CLOCK_VDSO, &image, why, sizeof(why)), 0, "%s", why);
+    kit_plan = (struct clocksys_plan){
+        .vdso = CLOCKSYS_VDSO_REPLACE, .image = &image, .block_path = blk_path};
+}
+
+Test(clocksys, eddys_vdso_fakes_a_static_program_in_the_program)
+{
+    replace_with_eddys_vdso();
+    struct kid *k = spawn(CLOCK_PROBE_STATIC, false, route(CLOCKTRAP_F_EXEC, true));
+    cr_assert(k->ex.replaced && !k->ex.hidden, "replaced (error %d)", k->ex.replace_error);
+    struct sample s;
+    struct window w;
+    cr_assert_eq(clockctl_set_offset(blk, clockctl_real_now_ns(), -4 * HOUR), 0);
+    probe_ask(k, "\n", &s, &w);
+    expect_fake(&s, &w);
+    expect_in("offset -4 h", s.rt_ns - w.rt0, -4 * HOUR - TOL, -4 * HOUR + TOL + (w.rt1 - w.rt0));
+    cr_assert_eq(k->st.answered, 0, "libc's reads never left the program");
+    cr_assert_geq(clockctl_reads(blk), 4, "the image counted them in the block");
+    /* Frozen: exact values, as through the other routes. */
+    cr_assert_eq(clockctl_drift(blk, clockctl_real_now_ns(), 0.0), 0);
+    const int64_t frozen = clockctl_fake_at(blk, clockctl_real_now_ns());
+    probe_ask(k, "\n", &s, &w);
+    cr_assert_eq(s.rt_ns, frozen);
+    cr_assert_eq(s.tod_us, frozen / 1000);
+    cr_assert_eq(s.time_s, frozen / SEC);
+    /* Monotonic, moved only with the flag (the image asks the block). */
+    cr_assert_eq(clockctl_set_offset(blk, clockctl_real_now_ns(), 2 * HOUR), 0);
+    clockctl_set_monotonic(blk, true);
+    probe_ask(k, "\n", &s, &w);
+    expect_fake(&s, &w);
+    expect_in("monotonic +2 h", s.mono_ns - w.mono0, 2 * HOUR - TOL, 2 * HOUR + SEC);
+    clockctl_set_monotonic(blk, false);
+    /* Raw calls still go to eddy; a fork and an exec keep eddy's vDSO. */
+    struct raw r;
+    raw_ask(k, &r, &w);
+    expect_raw_fake(&r, &w);
+    cr_assert_eq(k->st.answered, 3);
+    probe_ask(k, "fork\n", &s, &w);
+    cr_assert_neq(s.pid, k->pid);
+    expect_fake(&s, &w);
+    char buf[64];
+    cr_assert_eq(write(k->to_fd, "exec\n", 5), 5);
+    kid_read_line(k, buf, sizeof(buf));
+    cr_assert_eq(k->st.execs_replaced, 1, "the exec'd program got eddy's vDSO too");
+    probe_ask(k, "\n", &s, &w);
+    expect_fake(&s, &w);
+    cr_assert_eq(k->st.answered, 3, "still nothing trapped but the raw calls");
+    kid_finish(k);
+    vdsomap_free(&image);
+}
+
+Test(clocksys, eddys_vdso_in_a_dynamic_program_with_the_library_fakes_once)
+{
+    /* glibc takes the image from AT_SYSINFO_EHDR as the kernel's; the preload library sees
+     * eddy's mark there and stands aside, so the offset counts once. */
+    replace_with_eddys_vdso();
+    cr_assert_eq(clockctl_set_offset(blk, clockctl_real_now_ns(), 3 * HOUR), 0);
+    struct kid *k = spawn(CLOCK_PROBE, true, route(0, true));
+    cr_assert(k->ex.replaced, "replaced (error %d)", k->ex.replace_error);
+    struct sample s;
+    struct window w;
+    probe_ask(k, "\n", &s, &w);
+    expect_fake(&s, &w);
+    cr_assert_not(clockctl_loaded(blk, NULL), "the library stood aside");
+    cr_assert_eq(k->st.answered, 0);
+    kid_finish(k);
+    vdsomap_free(&image);
 }
