@@ -7,16 +7,18 @@ Every figure is the median of N runs (default 5) measured in this one invocation
 machine, so ratios between rows are meaningful even when the machine is shared and noisy. The
 ratio of (3) to (1), and the price of the history, are medians of per-round ratios: each round
 runs (1), (3) and (3) without the history one after the other, so that the runs compared see the
-same machine, whatever the other tenants do between rounds.
+same machine, whatever the other tenants do between rounds. (7) and (8) are the diagnosis's
+costs: the ID properties in a matrix run and --fail-fast's time to exit.
 
-(7) to (10) measure the bounds on the checker: memory per ID (the ID set fed directly), two
+(9) to (12) measure the bounds on the checker: memory per ID (the ID set fed directly), two
 10-minute runs at full speed, made once each (their length is the point): peak RSS, throughput
 while the ID set spills against throughput before, and a counter's duplicates counted exactly;
 and 64 KB IDs from Python nodes for 60 s against a 64 MiB budget, with one duplicate or one
-pair that differs in its last byte. --quick shortens the long runs to 60 s and (10) to 10 s.
+pair that differs in its last byte. --quick shortens the long runs to 60 s and (12) to 10 s.
 --only runs the listed figures alone (1 to 6 go together).
-same machine, whatever the other tenants do between rounds. (7) is clock_bench (each clock route,
-per read); (8), a Go node with and without continuous clock faults, is paired the same way.
+
+(13) is clock_bench (each clock route, per read); (14), a Go node with and without continuous
+clock faults, is paired the same way as (1) to (3).
 """
 import json
 import os
@@ -207,7 +209,7 @@ def clock_bench():
 
 
 def clock_rows(store, secs):
-    """(7) What a faked clock read costs through each route, and (8) what continuous clock
+    """(9) What a faked clock read costs through each route, and (10) what continuous clock
     faults cost a Go node that reads the clock for each ID, at --rate max."""
     rows = []
     runs = [clock_bench() for _ in range(RUNS)]
@@ -218,18 +220,18 @@ def clock_rows(store, secs):
     lib = pick("preload, offset", "clock_gettime_realtime")
     trap = pick("system calls", "clock_gettime_realtime")
     ours = pick("eddy's vDSO", "clock_gettime_realtime")
-    rows.append(("7. one faked clock_gettime(CLOCK_REALTIME): preload library",
+    rows.append(("9. one faked clock_gettime(CLOCK_REALTIME): preload library",
                  f"{lib:,.0f} ns", f"the real vDSO read: {vdso:,.0f} ns"))
-    rows.append(("7. one faked clock_gettime(CLOCK_REALTIME): eddy's vDSO (static program)",
+    rows.append(("9. one faked clock_gettime(CLOCK_REALTIME): eddy's vDSO (static program)",
                  f"{ours:,.0f} ns", f"{ours / lib:.1f} times the library's"))
-    rows.append(("7. one faked clock_gettime(CLOCK_REALTIME): system calls, answered by eddy",
+    rows.append(("9. one faked clock_gettime(CLOCK_REALTIME): system calls, answered by eddy",
                  f"{trap:,.0f} ns", f"{trap / lib:,.0f} times the library's"))
     with_filter = pick("filter only", "getppid_syscall")
     without = pick("no filter", "getppid_syscall")
-    rows.append(("7. any other system call with the filter installed (getppid)",
+    rows.append(("9. any other system call with the filter installed (getppid)",
                  f"{with_filter:,.0f} ns", f"{without:,.0f} ns without it"))
 
-    # (8) In rounds: the same Go node without clock faults (no route at all), then under a clock
+    # (10) In rounds: the same Go node without clock faults (no route at all), then under a clock
     # fault every 0.2 s on some node (the system-call route), back to back.
     gonode = os.path.join(BUILD, "tests", "gonode")
     faulty = os.path.join(store, "..", "eddy-bench-clock-faults.json")
@@ -245,7 +247,7 @@ def clock_rows(store, secs):
                                 store)["stats"]["ok-count"] / float(secs))
     os.unlink(faulty)
     ratio = med([f / c for f, c in zip(faulted, clean)])
-    rows.append(("8. Go node (ms-seq: a clock read per ID, under a lock), --rate max, "
+    rows.append(("10. Go node (ms-seq: a clock read per ID, under a lock), --rate max, "
                  "continuous clock faults",
                  f"{med(faulted):,.0f} ok ops/s",
                  f"{ratio:.2f} of its {med(clean):,.0f} ops/s without them, median of paired runs"))

@@ -232,7 +232,7 @@ def test_a_flood_of_clock_calls_does_not_starve_the_run():
     r.cleanup()
 
 
-def test_128_static_nodes_all_on_the_syscall_route():
+def test_128_static_nodes_all_get_eddys_vdso():
     scen = {"workload": "unique-ids", "node-count": 128, "time-limit": 2, "rate": 500,
             "faults": [{"at": 0.3, "f": "clock-bump", "targets": "all", "delta-ms": -60000},
                        {"at": 0.8, "f": "clock-strobe", "targets": "all", "delta-ms": 500,
