@@ -113,16 +113,16 @@ def rates(r, limit):
 
 
 def checker_figures(rows):
-    # (7) Memory per ID, exactly: the ID set fed eddy-node's IDs, then 64 KB IDs.
-    if wanted("7"):
+    # (9) Memory per ID, exactly: the ID set fed eddy-node's IDs, then 64 KB IDs.
+    if wanted("9"):
         f = idset_bench(1_000_000 if QUICK else 10_000_000)
-        rows.append((f"7. ID set memory per ID, eddy-node's IDs, {int(f['ids']):,} IDs",
+        rows.append((f"9. ID set memory per ID, eddy-node's IDs, {int(f['ids']):,} IDs",
                      f"{float(f['bytes_per_id']):.1f} bytes/ID",
                      f"{float(f['worst_bytes_per_id']):.1f} at worst on the way; plus a fixed "
                      f"{int(f['fixed_bytes']) / 2**20:.1f} MiB (window of recent IDs); "
                      f"{float(f['inserts_per_s']):,.0f} inserts/s"))
         f = idset_bench(5_000 if QUICK else 20_000, 65536)
-        rows.append((f"7. ID set memory per ID, 64 KB IDs, {int(f['ids']):,} IDs",
+        rows.append((f"9. ID set memory per ID, 64 KB IDs, {int(f['ids']):,} IDs",
                      f"{float(f['bytes_per_id']):.1f} bytes/ID",
                      f"plus a fixed {int(f['fixed_bytes']) / 2**20:.1f} MiB; the IDs' "
                      f"{int(f['disk_bytes']) / 2**30:.2f} GiB went to the spill file"))
@@ -130,13 +130,13 @@ def checker_figures(rows):
     store = tempfile.mkdtemp(prefix="eddy-bench-long-")
     base = ["-w", "unique-ids", "--bin", NODE, "--node-count", "3", "--rate", "max",
             "--concurrency", "100n", "--time-limit", str(secs), "--no-history"]
-    # (8) Ten minutes at full speed on 3 eddy-nodes: peak RSS, and throughput once the ID set
+    # (10) Ten minutes at full speed on 3 eddy-nodes: peak RSS, and throughput once the ID set
     # spills (past its 1 GiB default budget) against throughput before, from the same run.
-    if wanted("8"):
+    if wanted("10"):
         r = eddy_run(base, store)
         k = r["workload"]["eddy-checker"]
         rss = r["eddy"]["max-rss-kb"] * 1024
-        rows.append((f"8. {secs} s at --rate max, 3 eddy-nodes: eddy's peak RSS",
+        rows.append((f"10. {secs} s at --rate max, 3 eddy-nodes: eddy's peak RSS",
                      f"{rss / 2**30:.2f} GiB",
                      f"{r['stats']['ok-count']:,} IDs; ID set {k['bytes-max'] / 2**30:.2f} GiB "
                      f"at most (budget {k['memory-budget'] / 2**30:.0f} GiB), "
@@ -144,36 +144,36 @@ def checker_figures(rows):
         series = rates(r, secs)
         start = k.get("runs-from-s")
         if start is None:
-            rows.append(("8. throughput while spilling / in memory", "n/a",
+            rows.append(("10. throughput while spilling / in memory", "n/a",
                          "the ID set never spilled"))
         else:
             before = [x for t, x in series if t + r["plot"]["bucket-seconds"] <= start]
             after = [x for t, x in series if t >= start]
-            rows.append(("8. throughput while spilling / in memory, same run",
+            rows.append(("10. throughput while spilling / in memory, same run",
                          f"{statistics.median(after) / statistics.median(before):.2f}",
                          f"medians of {r['plot']['bucket-seconds']:.1f}-s buckets: "
                          f"{statistics.median(before):,.0f} ok ops/s before {start:.0f} s, "
                          f"{statistics.median(after):,.0f} after"))
-    # (9) The same with eddy-node's counter: every ID returned by up to three nodes. Node i
+    # (11) The same with eddy-node's counter: every ID returned by up to three nodes. Node i
     # returns 1, 2, ... c_i, so the duplicated IDs are the second largest c_i and the ops beyond
     # the first of each ID sum(c) - max(c): the run's own per-node counts check the checker.
-    if wanted("9"):
+    if wanted("11"):
         r = eddy_run(base + ["--ids", "counter"], store)
         w = r["workload"]
         c = sorted(n["ok"] for n in r["nodes"].values())
         exact = (w["duplicated-count"] == c[-2] and
                  w["eddy-checker"]["ops-beyond-first"] == sum(c) - c[-1])
-        rows.append((f"9. {secs} s at --rate max, 3 eddy-nodes --ids counter: duplicates",
+        rows.append((f"11. {secs} s at --rate max, 3 eddy-nodes --ids counter: duplicates",
                      f"{w['duplicated-count']:,} duplicated IDs",
                      f"{'exact' if exact else 'NOT EXACT'}: per-node ok counts {c} give "
                      f"{c[-2]:,} and {sum(c) - c[-1]:,} ops beyond the first (eddy: "
                      f"{w['eddy-checker']['ops-beyond-first']:,}); peak RSS "
                      f"{r['eddy']['max-rss-kb'] / 2**20:.2f} GiB, "
                      f"{w['eddy-checker']['runs-on-disk']:,} runs on disk"))
-    # (10) 64 KB IDs from two Python nodes at --rate max for 60 s, against a 64 MiB budget:
+    # (12) 64 KB IDs from two Python nodes at --rate max for 60 s, against a 64 MiB budget:
     # the first node returns its first ID again as its 5,000th, or (second run) that ID with
     # its last byte changed. Judged exactly: one duplicate with two ops, then none.
-    if wanted("10"):
+    if wanted("12"):
         big = 10 if QUICK else 60
         pynode = os.path.join(os.path.dirname(__file__), "..", "e2e", "pynode.py")
         for mode, want in (("big-dup", 1), ("big-near", 0)):
@@ -185,7 +185,7 @@ def checker_figures(rows):
             ok = r["stats"]["ok-count"]
             exact = (w["duplicated-count"] == want and
                      all(d["count"] == 2 and len(d["ops"]) == 2 for d in w["duplicates"]))
-            rows.append((f"10. 64 KB IDs ({mode}), 2 Python nodes, --rate max, {big} s, "
+            rows.append((f"12. 64 KB IDs ({mode}), 2 Python nodes, --rate max, {big} s, "
                          "budget 64 MiB",
                          f"ID set {k['bytes-max'] / 2**20:.1f} MiB at most",
                          f"{ok:,} IDs ({ok * 65536 / 2**30:.1f} GiB of them); eddy's peak RSS "
@@ -209,7 +209,7 @@ def clock_bench():
 
 
 def clock_rows(store, secs):
-    """(9) What a faked clock read costs through each route, and (10) what continuous clock
+    """(13) What a faked clock read costs through each route, and (14) what continuous clock
     faults cost a Go node that reads the clock for each ID, at --rate max."""
     rows = []
     runs = [clock_bench() for _ in range(RUNS)]
@@ -220,18 +220,18 @@ def clock_rows(store, secs):
     lib = pick("preload, offset", "clock_gettime_realtime")
     trap = pick("system calls", "clock_gettime_realtime")
     ours = pick("eddy's vDSO", "clock_gettime_realtime")
-    rows.append(("9. one faked clock_gettime(CLOCK_REALTIME): preload library",
+    rows.append(("13. one faked clock_gettime(CLOCK_REALTIME): preload library",
                  f"{lib:,.0f} ns", f"the real vDSO read: {vdso:,.0f} ns"))
-    rows.append(("9. one faked clock_gettime(CLOCK_REALTIME): eddy's vDSO (static program)",
+    rows.append(("13. one faked clock_gettime(CLOCK_REALTIME): eddy's vDSO (static program)",
                  f"{ours:,.0f} ns", f"{ours / lib:.1f} times the library's"))
-    rows.append(("9. one faked clock_gettime(CLOCK_REALTIME): system calls, answered by eddy",
+    rows.append(("13. one faked clock_gettime(CLOCK_REALTIME): system calls, answered by eddy",
                  f"{trap:,.0f} ns", f"{trap / lib:,.0f} times the library's"))
     with_filter = pick("filter only", "getppid_syscall")
     without = pick("no filter", "getppid_syscall")
-    rows.append(("9. any other system call with the filter installed (getppid)",
+    rows.append(("13. any other system call with the filter installed (getppid)",
                  f"{with_filter:,.0f} ns", f"{without:,.0f} ns without it"))
 
-    # (10) In rounds: the same Go node without clock faults (no route at all), then under a clock
+    # (14) In rounds: the same Go node without clock faults (no route at all), then under a clock
     # fault every 0.2 s on some node (the system-call route), back to back.
     gonode = os.path.join(BUILD, "tests", "gonode")
     faulty = os.path.join(store, "..", "eddy-bench-clock-faults.json")
@@ -247,7 +247,7 @@ def clock_rows(store, secs):
                                 store)["stats"]["ok-count"] / float(secs))
     os.unlink(faulty)
     ratio = med([f / c for f, c in zip(faulted, clean)])
-    rows.append(("10. Go node (ms-seq: a clock read per ID, under a lock), --rate max, "
+    rows.append(("14. Go node (ms-seq: a clock read per ID, under a lock), --rate max, "
                  "continuous clock faults",
                  f"{med(faulted):,.0f} ok ops/s",
                  f"{ratio:.2f} of its {med(clean):,.0f} ops/s without them, median of paired runs"))
@@ -260,6 +260,8 @@ def main():
     print(f"eddy benchmark: {machine()}; median of {RUNS} runs\n", flush=True)
     if ONLY is not None and not ONLY & {"1", "2", "3", "4", "5", "6"}:
         checker_figures(rows)
+        if wanted("13") or wanted("14"):
+            rows += clock_rows(store, "5" if QUICK else "10")
         print_rows(rows)
         return
 
@@ -311,7 +313,7 @@ def main():
                  f"eddy peak RSS {med([r['eddy']['max-rss-kb'] for r in big]) / 1024:.0f} MB, "
                  f"{med([r['stats']['ok-count'] / 5 for r in big]):,.0f} ops/s"))
 
-    # (6) The price of the history (the checker's memory, once here, is (7)).
+    # (6) The price of the history (the checker's memory is (9)).
     rows.append(("6. throughput without the history (as 3)", f"{ops_nh:,.0f} ok ops/s",
                  f"history costs {history_cost * 100:.0f}%, median of paired runs"))
 
@@ -338,9 +340,10 @@ def main():
                  "--rate max, 60 s limit)", f"{fail_fast * 1000:.0f} ms",
                  "every output and the verdict written"))
 
-    rows += clock_rows(store, secs)
-    shutil.rmtree(store, ignore_errors=True)
     checker_figures(rows)
+    if wanted("13") or wanted("14"):
+        rows += clock_rows(store, secs)
+    shutil.rmtree(store, ignore_errors=True)
     print_rows(rows)
 
 
