@@ -158,7 +158,7 @@ def checker_figures(rows):
     # returns 1, 2, ... c_i, so the duplicated IDs are the second largest c_i and the ops beyond
     # the first of each ID sum(c) - max(c): the run's own per-node counts check the checker.
     if wanted("11"):
-        r = eddy_run(base + ["--ids", "counter"], store)
+        r = eddy_run(base + ["--", "--ids", "counter"], store)
         w = r["workload"]
         c = sorted(n["ok"] for n in r["nodes"].values())
         exact = (w["duplicated-count"] == c[-2] and

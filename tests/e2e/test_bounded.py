@@ -146,8 +146,8 @@ def test_duplicates_across_spilled_runs_are_counted_exactly():
     holds a fraction of them: the set writes sorted runs to disk and merges them at the end.
     Every duplicated ID and its count must match what the history says."""
     r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "3", "--time-limit", "2",
-             "--rate", "max", "--concurrency", "20n", "--checker-memory", "2M", "--ids",
-             "counter"], timeout=240)
+             "--rate", "max", "--concurrency", "20n", "--checker-memory", "2M", "--",
+             "--ids", "counter"], timeout=240)
     check(r.code == 1, "a counter on three nodes is invalid", r)
     w = r.results["workload"]
     k = checker_within_budget(r, 2 * 2**20, rss=False)
@@ -199,7 +199,8 @@ def test_duplicates_file_stops_at_its_size():
     """duplicates.jsonl keeps whole lines, in the order the IDs were first returned, up to its
     size limit (here 100 kB, through a test hook); results.json says how many were left out."""
     r = Run(["-w", "unique-ids", "--bin", node_bin(), "--node-count", "3", "--time-limit", "1",
-             "--rate", "max", "--concurrency", "10n", "--no-history", "--ids", "counter"],
+             "--rate", "max", "--concurrency", "10n", "--no-history", "--",
+             "--ids", "counter"],
             env={"EDDY_DUPLICATES_MAX": "100000"})
     check(r.code == 1, "invalid", r)
     w = r.results["workload"]
