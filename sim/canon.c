@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 size_t canon_put_varint(uint8_t *out, uint64_t v)
@@ -594,13 +595,34 @@ static int put_text(struct buf *out, const char *p, size_t n)
 
 /* A string's bytes escaped, in chunks cut at character boundaries so that the scratch stays
  * small whatever the string's length. */
+/* A surrogate code point in WTF-8 (ED A0..BF 80..BF): what a lone "\ud800" escape decodes to.
+ * Returns the code point, or 0. */
+static unsigned wtf8_surrogate(const uint8_t *p, size_t n)
+{
+    if (n < 3 || p[0] != 0xED || p[1] < 0xA0 || p[1] > 0xBF || (p[2] & 0xC0) != 0x80)
+        return 0;
+    return 0xD000u | ((unsigned)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+}
+
 static int put_string(struct buf *out, const uint8_t *p, size_t n)
 {
     enum { CHUNK = 4096 };
     char tmp[json_escaped_max(CHUNK)];
     int rc = put_text(out, "\"", 1);
     while (rc == 0 && n > 0) {
-        size_t take = EDDY_MIN(n, (size_t)CHUNK);
+        unsigned sur = wtf8_surrogate(p, n);
+        if (sur) {
+            /* Written back as the escape it came from: json_escape would make it U+FFFD. */
+            char esc[8];
+            snprintf(esc, sizeof(esc), "\\u%04x", sur);
+            rc = put_text(out, esc, 6);
+            p += 3;
+            n -= 3;
+            continue;
+        }
+        size_t take = 1;
+        while (take < n && take < CHUNK && !(p[take] == 0xED && wtf8_surrogate(p + take, n - take)))
+            take++;
         while (take < n && take > 1 && (p[take] & 0xC0) == 0x80)
             take--;
         size_t k = json_escape(tmp, (const char *)p, take);

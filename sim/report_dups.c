@@ -127,35 +127,52 @@ static void add_ops(struct sim *s, cJSON *ops, const struct idset_entry_count *e
 static void add_top(cJSON *w, struct sim *s, struct buf *text)
 {
     struct check *c = s->check;
-    cJSON *dmap = cJSON_CreateObject();
-    cJSON_AddItemToObject(w, "duplicated", dmap);
-    struct buf enc;
+    /* Written as raw JSON, so that each key is exact: a cJSON key is a C string, which a NUL in
+     * an ID would cut, and the canonical bytes of a lone surrogate are no UTF-8 (canon_to_json
+     * writes them back as the escape they came from). report_table.c reads it back. */
+    struct buf map, enc, key;
+    buf_init(&map, SIZE_MAX);
     buf_init(&enc, IDSET_VALUE_MAX + 16);
+    buf_init(&key, IDSET_VALUE_MAX + 16);
+    buf_append(&map, "{", 1);
     for (size_t i = 0; i < c->top_len; i++) {
-        /* JSON keys are strings: a string ID is its own key, any other ID its JSON text. */
-        char key[REPORT_ID_TEXT_MAX + 1];
+        /* JSON keys are strings: a string ID is its own key, any other ID its JSON text; either
+         * at most REPORT_ID_TEXT_MAX bytes of it, cut between characters. */
         buf_clear(&enc);
         buf_clear(text);
-        const char *k = "(could not be read back)";
-        size_t n = strlen(k);
-        if (idset_entry(c->ids, c->top[i].first, &enc, NULL) == 0) {
-            const uint8_t *e = (const uint8_t *)buf_peek(&enc);
-            if (buf_len(&enc) > 0 && e[0] == 's') {
-                k = (const char *)e + 1;
-                n = buf_len(&enc) - 1;
-            } else if (canon_to_json(e, buf_len(&enc), text) == 0) {
-                k = buf_peek(text);
-                n = buf_len(text);
-            }
+        buf_clear(&key);
+        bool ok = idset_entry(c->ids, c->top[i].first, &enc, NULL) == 0 && buf_len(&enc) > 0;
+        const uint8_t *e = (const uint8_t *)buf_peek(&enc);
+        if (ok && e[0] == 's') {
+            size_t n = EDDY_MIN(buf_len(&enc), (size_t)REPORT_ID_TEXT_MAX + 1);
+            while (n < buf_len(&enc) && n > 1 && (e[n] & 0xC0) == 0x80)
+                n--;
+            ok = canon_to_json(e, n, &key) == 0;
+        } else if (ok && canon_to_json(e, buf_len(&enc), text) == 0) {
+            size_t n = EDDY_MIN(buf_len(text), (size_t)REPORT_ID_TEXT_MAX);
+            const char *t = buf_peek(text);
+            while (n < buf_len(text) && n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
+                n--;
+            char *esc = xmalloc(json_escaped_max(n));
+            buf_append(&key, esc, json_escape(esc, t, n));
+            free(esc);
+        } else {
+            ok = false;
         }
-        n = EDDY_MIN(n, (size_t)REPORT_ID_TEXT_MAX);
-        while (n > 0 && n < REPORT_ID_TEXT_MAX && ((unsigned char)k[n] & 0xC0) == 0x80)
-            n--;
-        memcpy(key, k, n);
-        key[n] = '\0';
-        add_num(dmap, key, (double)c->top[i].count);
+        if (!ok) {
+            buf_clear(&key);
+            buf_append(&key, "\"(could not be read back)\"", 26);
+        }
+        if (i)
+            buf_append(&map, ",", 1);
+        buf_append(&map, buf_peek(&key), buf_len(&key));
+        buf_printf(&map, ":%llu", (unsigned long long)c->top[i].count);
     }
+    buf_append(&map, "}", 2); /* with the NUL */
+    cJSON_AddItemToObject(w, "duplicated", cJSON_CreateRaw(buf_peek(&map)));
+    buf_fini(&key);
     buf_fini(&enc);
+    buf_fini(&map);
 }
 
 /* ==== The list ==== */
