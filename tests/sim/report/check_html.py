@@ -7,7 +7,7 @@ The page must parse as XML (xml.etree.ElementTree), be self-contained (no script
 source, no external references, no http(s) URL outside namespace declarations) and keep its
 parts in their documented shape. With --results, the counts of marks, bars, fault spans, arrows
 and table rows are compared with what that result map implies; the fault spans are derived here
-independently of the C code, by the rules in sim/report_span.h. --expect NAME=N pins a count
+independently of the C code, by the rules in sim/report/report_span.h. --expect NAME=N pins a count
 exactly (names: see COUNTS). Exits 0 when every check passes, 1 with one line per failure.
 """
 
