@@ -11,6 +11,7 @@
 #include "io.h"
 #include "node.h"
 #include "eddy/ids.h"
+#include "eddy_commit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +57,8 @@ int main(int argc, char **argv)
             return 0;
         }
         if (strcmp(argv[i], "--version") == 0) {
-            printf("eddy-node %s\n", EDDY_VERSION);
+            printf("eddy-node %s%s%s%s\n", EDDY_VERSION, *EDDY_COMMIT ? " (git " : "",
+                   EDDY_COMMIT, *EDDY_COMMIT ? ")" : "");
             return 0;
         }
         if (strcmp(argv[i], "--ids") == 0 && i + 1 < argc) {

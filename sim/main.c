@@ -18,6 +18,7 @@
 #include "verdict.h"
 #include "eddy/alloc.h"
 #include "eddy/util.h"
+#include "eddy_commit.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -197,7 +198,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("eddy %s\n", EDDY_VERSION);
+        /* The commit too when built from git: a bug report then names the exact source. */
+        printf("eddy %s%s%s%s\n", EDDY_VERSION, *EDDY_COMMIT ? " (git " : "", EDDY_COMMIT,
+               *EDDY_COMMIT ? ")" : "");
         return 0;
     }
     if (strcmp(argv[1], "test") == 0)
