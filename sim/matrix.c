@@ -53,7 +53,7 @@ struct cell {
     double id_stray_ms;   /* largest stray from real-time order across nodes */
 };
 
-static void matrix_usage(FILE *f)
+void matrix_print_usage(FILE *f)
 {
     fputs("usage: eddy matrix --scenario FILE... --node 'CMD'... [--seed N] [--store DIR]\n"
           "                   [--time-limit S]\n"
@@ -264,7 +264,7 @@ int matrix_main(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            matrix_usage(stdout);
+            matrix_print_usage(stdout);
             return 0;
         }
         bool has_value = i + 1 < argc;

@@ -104,7 +104,7 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void usage(FILE *f)
+void shrink_print_usage(FILE *f)
 {
     fputs("usage: eddy shrink RUN_DIR [--budget S] [--tries N] [--need K] [--store DIR]\n"
           "       eddy shrink [--budget S] [--tries N] [--need K] EDDY-TEST-ARGUMENTS...\n"
@@ -649,7 +649,7 @@ static int parse_own(int argc, char **argv, struct shrinker *sh, const char **st
             break;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
+            shrink_print_usage(stdout);
             return 0;
         }
         uint64_t v;
@@ -704,7 +704,7 @@ static int prepare(struct shrinker *sh, int argc, char **argv, const char **stor
             free(real);
         }
     } else if (nrest == 0) {
-        usage(stderr);
+        shrink_print_usage(stderr);
         return 254;
     }
     if (*store)

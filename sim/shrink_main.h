@@ -11,10 +11,12 @@
  * to just past the first anomaly, and the node count, rate and concurrency are lowered.
  * Writes STORE/shrink/<time>/minimal.json (and shrink.json, the steps), STORE/shrink/latest,
  * prints the steps and the command that runs the minimal scenario.
- * Depends on: cli, scenario, nemesis, shrink, store, cJSON. Used by: main.
+ * Depends on: cli, scenario, nemesis, shrink, store, cJSON. Used by: main, mangen.
  */
 #ifndef EDDY_SIM_SHRINK_MAIN_H
 #define EDDY_SIM_SHRINK_MAIN_H
+
+#include <stdio.h>
 
 #define SHRINK_TRIES 3      /* tries per candidate, by default */
 #define SHRINK_NEED 2       /* of which must fail, by default */
@@ -25,5 +27,8 @@
  * scenario was written, 1 nothing could be removed (minimal.json is the original, made
  * explicit), 2 the original run no longer fails, 254 bad arguments, 255 eddy could not run. */
 int shrink_main(int argc, char **argv);
+
+/* `eddy shrink --help`; also the man page's section on it (mangen.c). */
+void shrink_print_usage(FILE *f);
 
 #endif /* EDDY_SIM_SHRINK_MAIN_H */
