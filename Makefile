@@ -2,11 +2,13 @@
 # Debian packages are installed (through sudo when not root), then eddy is configured and built.
 #
 #   make run                          the main job: chaos.json against eddy-node, with the verdict
+#                                     (builds only eddy and eddy-node, quietly)
 #   make test                         every test (ctest: Criterion suites and end-to-end runs)
 #   make test SANITIZE=address,undefined   the same under ASan and UBSan (in build-address-undefined/)
 #   make bench                        the benchmark table (README records its figures)
 #   make fuzz                         every libFuzzer target for a bounded time
-#   make install PREFIX=/usr/local    eddy and eddy-node into PREFIX/bin
+#   make install PREFIX=/usr/local    eddy and eddy-node into PREFIX/bin, their man pages into
+#                                     PREFIX/share/man/man1, the clock libraries into PREFIX/lib/eddy
 
 SANITIZE ?=
 WERROR ?= ON
@@ -35,8 +37,13 @@ build: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-run: build
-	$(BUILD)/bin/eddy test --scenario scenarios/chaos.json --bin $(BUILD)/bin/eddy-node
+# Only the two programs and the clock libraries, and quietly: the build's output goes to a log,
+# shown whole if the build fails.
+run: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target eddy eddy-node >$(BUILD)/make-run.log 2>&1 || \
+		{ cat $(BUILD)/make-run.log; echo "make run: the build failed (log: $(BUILD)/make-run.log)" >&2; exit 1; }
+	@echo "eddy test --scenario scenarios/chaos.json --bin $(BUILD)/bin/eddy-node"
+	@$(BUILD)/bin/eddy test --scenario scenarios/chaos.json --bin $(BUILD)/bin/eddy-node
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
