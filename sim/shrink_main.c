@@ -325,8 +325,9 @@ static void describe(const struct shrinker *sh, const struct shrink_knobs *k, si
         snprintf(rate, sizeof(rate), "max");
     else
         snprintf(rate, sizeof(rate), "%g", k->rate);
-    snprintf(out, cap, "%zu fault events, %g s, %u nodes, rate %s, concurrency %s", events,
-             k->time_limit_s, k->node_count, rate, k->concurrency);
+    snprintf(out, cap, "%zu fault event%s, %g s, %u node%s, rate %s, concurrency %s", events,
+             events == 1 ? "" : "s", k->time_limit_s, k->node_count, k->node_count == 1 ? "" : "s",
+             rate, k->concurrency);
     (void)sh;
 }
 
@@ -489,7 +490,7 @@ static void fewer_nodes(struct shrinker *sh)
         struct shrink_knobs k = sh->knobs;
         k.node_count = mid;
         char what[64];
-        snprintf(what, sizeof(what), "%u nodes", mid);
+        snprintf(what, sizeof(what), "%u node%s", mid, mid == 1 ? "" : "s");
         int r = try_knobs(sh, &k, what, true);
         if (r == 1)
             hi = mid;
