@@ -74,8 +74,9 @@ def shrink_row(label, test_args, store):
         m = json.load(f)
     events = ", ".join(e["f"] + (" " + ",".join(e["nodes"]) if e.get("nodes") else "")
                        for e in m.get("faults", [])) or "none"
-    scen = (f"{info['fault-events']} events ({events}); {m.get('node-count', '?')} nodes, "
-            f"rate {m.get('rate')}, {m.get('time-limit')} s")
+    nodes = m.get("node-count", "?")
+    scen = (f"{info['fault-events']} event{'' if info['fault-events'] == 1 else 's'} ({events}); "
+            f"{nodes} node{'' if nodes == 1 else 's'}, rate {m.get('rate')}, {m.get('time-limit')} s")
     same = "" if info.get("class") == diag[0].get("class") else f" (class {info.get('class')})"
     return (f"| {label} | {cls} | {scen}{same} | {len(info.get('steps', []))} | "
             f"{info['seconds']:.0f} |")
