@@ -57,8 +57,8 @@ int main(int argc, char **argv)
             return 0;
         }
         if (strcmp(argv[i], "--version") == 0) {
-            printf("eddy-node %s%s%s%s\n", EDDY_VERSION, *EDDY_COMMIT ? " (git " : "",
-                   EDDY_COMMIT, *EDDY_COMMIT ? ")" : "");
+            printf("eddy-node %s%s%s%s\n", EDDY_VERSION, *EDDY_COMMIT ? " (git " : "", EDDY_COMMIT,
+                   *EDDY_COMMIT ? ")" : "");
             return 0;
         }
         if (strcmp(argv[i], "--ids") == 0 && i + 1 < argc) {

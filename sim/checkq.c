@@ -58,7 +58,7 @@ struct checkq {
     _Atomic bool consumer_sleeps;
     _Atomic bool full;
     _Atomic bool closing, aborting, holding, done;
-    _Atomic bool anomaly; /* see checkq_anomaly */
+    _Atomic bool anomaly;      /* see checkq_anomaly */
     struct checkq_stats stats; /* the producer's counts; unchecked is the consumer's */
     _Atomic uint64_t unchecked;
 };
@@ -360,8 +360,8 @@ bool checkq_anomaly(struct checkq *q)
 
 void checkq_kick(struct checkq *q)
 {
-    if (atomic_load(&q->consumer_sleeps) && (atomic_load(&q->head) != atomic_load(&q->tail) ||
-                                             atomic_load(&q->overflowing)))
+    if (atomic_load(&q->consumer_sleeps) &&
+        (atomic_load(&q->head) != atomic_load(&q->tail) || atomic_load(&q->overflowing)))
         wake(q);
 }
 

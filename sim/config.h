@@ -55,9 +55,9 @@ enum clock_via {
     CLOCK_VIA_VDSO,     /* seccomp notification with eddy's vDSO in place of the kernel's */
 };
 
-#define NODES_MAX 4096u         /* most nodes in one run */
-#define CONCURRENCY_MAX 100000u /* most workers */
-#define NODE_ARGS_MAX 64u       /* most arguments passed to the node */
+#define NODES_MAX 4096u                     /* most nodes in one run */
+#define CONCURRENCY_MAX 100000u             /* most workers */
+#define NODE_ARGS_MAX 64u                   /* most arguments passed to the node */
 #define NODES_MAX 4096u                     /* most nodes in one run */
 #define CONCURRENCY_MAX 100000u             /* most workers */
 #define NODE_ARGS_MAX 64u                   /* most arguments passed to the node */

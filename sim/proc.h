@@ -32,7 +32,7 @@
 #define PROC_LOGS_MAX (1ull << 30)             /* bytes of stderr kept in all node logs... */
 #define PROC_LOGS_MAX_ENV "EDDY_NODE_LOGS_MAX" /* ...unless this says otherwise (bytes; tests) */
 
-#define PROC_CUT_KEPT 160                   /* bytes kept of a stdout line cut by SIGKILL */
+#define PROC_CUT_KEPT 160   /* bytes kept of a stdout line cut by SIGKILL */
 #define PROC_FDS_PER_NODE 5 /* held per node: stdin, stdout, stderr, log, exec pipe */
 #define PROC_FDS_OWN 64     /* eddy's own, spawning included: store files, libev, threads */
 

@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 #define SCENARIO_FILE_MAX (1u << 20) /* bytes */
-#define SCENARIO_CLOCK_MS_MAX 9e12     /* largest clock amount in a fault event, ms */
+#define SCENARIO_CLOCK_MS_MAX 9e12   /* largest clock amount in a fault event, ms */
 
 /* Reads and applies a scenario file. 0, or -EINVAL (bad content) / a negative errno (cannot
  * read) with "FILE:LINE:COL: reason" in err. Events go to the plan returned by

@@ -232,8 +232,8 @@ struct sim {
     struct clock_series *clock_series;                /* per node */
     struct incarnation_log *incarnations;             /* per node: how each restart set the clock */
     uint64_t notok_by_faults[1u << FAULT_KIND_COUNT]; /* ops not ok, by the kinds in force */
-    struct clocksrv *clocksrv;                        /* answers trapped clock calls (clockroute.c) */
-    struct vdsomap_image *vdso_image;                 /* eddy's vDSO, or NULL (vdso_missing: why) */
+    struct clocksrv *clocksrv;        /* answers trapped clock calls (clockroute.c) */
+    struct vdsomap_image *vdso_image; /* eddy's vDSO, or NULL (vdso_missing: why) */
     char vdso_missing[160];
 
     /* Protocol conformance. */

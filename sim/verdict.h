@@ -5,8 +5,8 @@
  * names (perf, timeline, exceptions, stats, availability, net, workload), where false beats
  * unknown beats true. eddy's protocol checker is reported beside them and counts only when the
  * run is strict (--strict, or "strict": true in a scenario). A run that broke or was interrupted,
- * or could not inject a kind of fault it was asked for, is unknown, whatever its checkers say. Pure: no I/O.
- * Depends on: config. Used by: report, main.
+ * or could not inject a kind of fault it was asked for, is unknown, whatever its checkers say.
+ * Pure: no I/O. Depends on: config. Used by: report, main.
  */
 #ifndef EDDY_SIM_VERDICT_H
 #define EDDY_SIM_VERDICT_H

@@ -218,7 +218,6 @@ void report_repair_tree(cJSON *item)
     }
 }
 
-
 /* ==== Sections ==== */
 
 static enum verdict add_stats(cJSON *res, const struct check *c, const struct sim *s)
@@ -849,7 +848,7 @@ int report_write(struct sim *s)
         printf("Protocol: %llu violations, %llu warnings%s (each: results.json protocol, "
                "report.html)\n",
                (unsigned long long)bad, (unsigned long long)s->violation_counts[VIOLATION_WARNING],
-               !bad              ? ""
+               !bad             ? ""
                : s->cfg->strict ? "; --strict: the violations fail the run"
                                 : "; not counted in the verdict, as in Maelstrom; --strict "
                                   "counts them");

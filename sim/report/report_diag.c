@@ -453,8 +453,8 @@ static void add_protocol(struct report_diag *r, cJSON *list, struct lines *lines
             /* For a terminal: well-formed, NUL bytes shown as U+FFFD, cut between characters. */
             char shown[utf8_repaired_max(sizeof(v->line))];
             size_t n = utf8_repair(shown, v->line, utf8_prefix(v->line, v->line_kept, 160), true);
-            buf_printf(lines->b, "  %s: %" PRIu64 ". %s\n    line: %.*s%s\n",
-                       violation_classes[k], s->violation_counts[k], cause, (int)n, shown,
+            buf_printf(lines->b, "  %s: %" PRIu64 ". %s\n    line: %.*s%s\n", violation_classes[k],
+                       s->violation_counts[k], cause, (int)n, shown,
                        v->line_len > 160 ? "..." : "");
         }
     }

@@ -78,7 +78,8 @@ int main(int argc, char **argv)
     /* Alternate, twice each, and keep the faster of each: the machine is shared. */
     double off = 1e9, on = 1e9;
     for (int k = 0; k < 2; k++) {
-        double a = run(count, texts, stride, lens, false), b = run(count, texts, stride, lens, true);
+        double a = run(count, texts, stride, lens, false),
+               b = run(count, texts, stride, lens, true);
         off = a < off ? a : off;
         on = b < on ? b : on;
     }

@@ -274,8 +274,7 @@ static void spill_and_find(unsigned bits, uint32_t n)
                  (unsigned long long)IDSET_MEMORY_MIN);
     if (n >= 3000000)
         cr_expect_gt(idset_runs(s), 256 * (IDSET_RUNS_MAX + 1),
-                     "more runs than the shards may keep: %llu",
-                     (unsigned long long)idset_runs(s));
+                     "more runs than the shards may keep: %llu", (unsigned long long)idset_runs(s));
     cr_expect_leq(idset_bytes_max(s), IDSET_MEMORY_MIN, "within the budget: %zu",
                   idset_bytes_max(s));
     static struct found f;

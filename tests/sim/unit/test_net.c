@@ -83,7 +83,7 @@ Test(net, constant_latency_delivers_one_link_in_send_order)
 Test(net, a_latency_beyond_the_clock_range_means_never_not_at_once)
 {
     static const enum latency_dist dists[] = {LATENCY_CONSTANT, LATENCY_UNIFORM,
-                                               LATENCY_EXPONENTIAL};
+                                              LATENCY_EXPONENTIAL};
     for (size_t d = 0; d < sizeof(dists) / sizeof(dists[0]); d++) {
         struct net *n = net_make(2, 9.3e12, dists[d], 3);
         for (uint64_t i = 0; i < 50; i++)
